@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# faultline: `make` builds build/faultline; `make test` runs every test; `make demo` the demo.
+
+BUILD := build
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
+
+PKGS := libbpf libelf zlib libnl-3.0 libnl-route-3.0 libmnl yaml-0.1 json-c
+# Messages and paths are built with snprintf into bounded buffers on purpose: truncation is safe.
+WARN := -Wall -Wextra -Werror -Wno-format-truncation
+CFLAGS ?= -O2 -g
+ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DFAULTLINE_VERSION='"$(VERSION)"' \
+	-I$(BUILD) -Ibpf -Iuserspace -Inetem $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Wextra -Werror -Wno-unused-function \
+	-I/usr/include/x86_64-linux-gnu -Ibpf
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+LIB_SRCS := $(filter-out userspace/main.c,$(wildcard userspace/*.c)) $(wildcard netem/*.c)
+LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
+TEST_SRCS := $(wildcard tests/unit/test_*.c tests/bpf/test_*.c)
+TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
+
+ifeq ($(V),1)
+Q :=
+msg := @true
+else
+Q := @
+msg = @printf '  %-8s %s\n' $(1) $(2);
+endif
+
+.DELETE_ON_ERROR:
+.PHONY: all deps test unit demo bench clean
+.SECONDARY:
+
+all: $(BUILD)/faultline $(TOOLS)
+
+# Installs what is missing (idempotent; a no-op when everything is there).
+$(BUILD)/.deps: scripts/install-deps.sh
+	$(call msg,DEPS,scripts/install-deps.sh)
+	$(Q)scripts/install-deps.sh
+	$(Q)mkdir -p $(BUILD) && touch $@
+deps: $(BUILD)/.deps
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/*.h | $(BUILD)/.deps
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+$(BUILD)/%.o: %.c $(SKELS) | $(BUILD)/.deps
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libfaultline.a: $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
+$(BUILD)/faultline: $(BUILD)/userspace/main.o $(BUILD)/libfaultline.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libfaultline.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+
+$(BUILD)/tools/%: tests/tools/%.c | $(BUILD)/.deps
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ -lm
+
+tests-build: all $(TESTS)
+.PHONY: tests-build
+
+# Unit and BPF_PROG_TEST_RUN tests only (no namespaces, no attachments).
+unit: tests-build
+	$(Q)tests/run.sh --unit
+
+test: tests-build
+	$(Q)tests/run.sh
+
+demo: all
+	$(Q)scripts/demo.sh
+
+bench: tests-build
+	$(Q)scripts/bench.sh
+
+clean:
+	$(Q)rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

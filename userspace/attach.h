@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Attaching faultline's programs and removing them again: tc programs as tcx links (kernel >= 6.6)
+ * or as direct-action cls_bpf filters on clsact (older kernels), cgroup programs as bpf_links.
+ * Every attachment is described by a JSON record (kept in the plan's metadata) from which
+ * attach_remove() can undo it from any faultline process.
+ */
+#ifndef FAULTLINE_ATTACH_H
+#define FAULTLINE_ATTACH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+enum tc_mode {
+	TC_MODE_AUTO,
+	TC_MODE_TCX,
+	TC_MODE_CLSACT,
+};
+
+/* FAULTLINE_TC_ATTACH=auto|tcx|clsact (default auto); -EINVAL for another value. */
+int tc_mode_from_env(enum tc_mode *mode);
+
+/* 1 when this kernel attaches tcx links (>= 6.6), 0 when not; prog_fd: any loaded tc program. */
+int tcx_supported(int prog_fd);
+
+struct tc_attach_req {
+	int prog_fd;
+	int ifindex;
+	bool ingress;
+	const char *netns_path; /* enter this netns for the attach; NULL: the caller's */
+	uint64_t netns_ino; /* inode of the netns the device is in */
+	enum tc_mode mode; /* TCX or CLSACT (resolved, not AUTO) */
+	const char *link_pin; /* tcx: where to pin the link */
+	const char *registry_pin; /* clsact: the pinned map counting faultline's users of a clsact */
+	uint32_t handle; /* clsact: filter handle to use */
+};
+
+/* Attach; on success *record describes the attachment for attach_remove(). */
+int attach_tc(const struct tc_attach_req *req, struct json_object **record);
+
+/* Attach a cgroup program to cgroup dir and pin the link at link_pin. */
+int attach_cgroup(int prog_fd, const char *cgroup_dir, int attach_type, const char *link_pin,
+		  struct json_object **record);
+
+/* Undo an attachment from its record. Missing objects (already gone) are not errors. */
+int attach_remove(struct json_object *record);
+
+
+#endif /* FAULTLINE_ATTACH_H */

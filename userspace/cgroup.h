@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The cgroup2 hierarchy: where it is mounted, and cgroup directories in it. */
+#ifndef FAULTLINE_CGROUP_H
+#define FAULTLINE_CGROUP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The cgroup2 mount point from /proc/self/mountinfo (/sys/fs/cgroup, or .../unified in hybrid mode). -ENOENT if none. */
+int cgroup2_mount(char *path, size_t len);
+
+/* True when the cgroup2 mount is the only cgroup mount (pure v2), false for hybrid. */
+int cgroup2_is_unified_only(void);
+
+/*
+ * A plan's cgroup path (relative to the cgroup2 mount, with or without a leading '/'): its
+ * absolute directory and its id (the directory's inode number, which the kernel's cgroup id
+ * equals). -ENOENT (no such cgroup) with err saying so, or another -errno.
+ */
+int cgroup_resolve(const char *rel, char *dir, size_t dirlen, uint64_t *id, char *err, size_t errlen);
+
+/* The first pid listed in dir's cgroup.procs or in any descendant's; -ESRCH when none. */
+int cgroup_first_pid(const char *dir, int *pid);
+
+/* The first pid listed in dir's own cgroup.procs, descendants ignored; -ESRCH when none. */
+int cgroup_procs_first(const char *dir, int *pid);
+
+/*
+ * Call fn for each cgroup v1 hierarchy in /proc/self/mountinfo (each mounted hierarchy once):
+ * its mount point and its super options ("rw,pids", "rw,name=systemd"). A nonzero return from
+ * fn stops the walk and is returned. 0 when there is no v1 hierarchy.
+ */
+typedef int (*cgroup_v1_fn)(const char *mount, const char *options, void *arg);
+int cgroup_v1_each(cgroup_v1_fn fn, void *arg);
+
+#endif /* FAULTLINE_CGROUP_H */

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* A fault plan: parsed from YAML or JSON (libyaml reads both), validated, positioned errors. */
+#ifndef FAULTLINE_PLAN_H
+#define FAULTLINE_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PLAN_NAME_MAX 63
+#define PLAN_DEFAULT_MAX_DURATION_MS (60ULL * 60 * 1000) /* 1h unless --max-duration */
+
+enum target_kind {
+	TARGET_POD,
+	TARGET_CGROUP,
+	TARGET_NETNS,
+	TARGET_INTERFACE,
+};
+
+struct plan_pos {
+	unsigned int line; /* 1-based */
+	unsigned int col; /* 1-based */
+};
+
+/* One element of a target's pods/cgroups/netns/interfaces list, exactly as the plan wrote it. */
+struct plan_target_id {
+	char *id;
+	enum target_kind kind;
+	struct plan_pos pos;
+};
+
+/* A named target: spec.targets.<name>. */
+struct plan_target {
+	char *name;
+	struct plan_pos pos;
+	struct plan_target_id *ids;
+	size_t nids;
+};
+
+struct plan_cidr {
+	int family; /* AF_INET or AF_INET6 */
+	uint8_t addr[16]; /* network byte order, host bits cleared */
+	uint8_t prefix_len;
+};
+
+struct plan_port_range {
+	uint16_t first;
+	uint16_t last;
+};
+
+struct plan_fault {
+	char *name;
+	struct plan_pos pos;
+	size_t target; /* index into plan.targets */
+	unsigned int direction; /* FLT_DIR_* from bpf/fault.h; default egress */
+	uint8_t protocol; /* FLT_PROTO_*; default any */
+	struct plan_cidr *cidrs;
+	size_t ncidrs;
+	struct plan_port_range *ports;
+	size_t nports;
+	struct plan_port_range *local_ports;
+	size_t nlocal_ports;
+	unsigned int actions; /* FLT_ACT_* */
+	double loss_percent; /* with FLT_ACT_LOSS: 0 < p <= 100 */
+	int reject_errno; /* with FLT_ACT_REJECT: positive errno */
+};
+
+struct plan {
+	char *file; /* as given on the command line, for messages */
+	char *name; /* metadata.name */
+	uint64_t duration_ms; /* spec.duration */
+	struct plan_target *targets;
+	size_t ntargets;
+	struct plan_fault *faults;
+	size_t nfaults;
+};
+
+/*
+ * Parse and validate the plan at path. Any plan longer than max_duration_ms is refused.
+ * Returns 0, or -EINVAL for an invalid plan with err set to "file:line:col: field: what is
+ * wrong" (field as a path: spec.faults[1].match.ports[0]), or another -errno (file unreadable)
+ * with err naming the file and the cause. On error *plan is left empty; plan_free is safe.
+ */
+int plan_parse_file(const char *path, uint64_t max_duration_ms, struct plan *plan, char *err,
+		    size_t errlen);
+
+/* The same on text in memory; file is used in messages only. */
+int plan_parse_string(const char *file, const char *text, size_t len, uint64_t max_duration_ms,
+		      struct plan *plan, char *err, size_t errlen);
+
+void plan_free(struct plan *plan);
+
+const char *target_kind_name(enum target_kind kind); /* "pod", "cgroup", "netns", "interface" */
+
+#endif /* FAULTLINE_PLAN_H */

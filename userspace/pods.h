@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* A Kubernetes pod on this node, found from its UID in the cgroup tree the way kubelet lays it out. */
+#ifndef FAULTLINE_PODS_H
+#define FAULTLINE_PODS_H
+
+#include <limits.h>
+#include <net/if.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct pod {
+	char cgroup_dir[PATH_MAX]; /* the pod directory in the cgroup2 mount; "" when only in cgroup v1 */
+	uint64_t cgroup_id; /* that directory's id; 0 when none */
+	pid_t pid; /* a process of the pod */
+	int netns_fd; /* open on /proc/<pid>/ns/net; -1 when released */
+	uint64_t netns_ino;
+	int host_ifindex; /* host end of the pod's eth0 veth, in the caller's network namespace */
+	char host_ifname[IF_NAMESIZE];
+};
+
+/*
+ * Find pod uid: its cgroup (systemd or cgroupfs driver, every QoS class, any cgroupRoot,
+ * cgroup v2 or v1/hybrid), a process in it, its netns, and the host end of its eth0.
+ * Returns 0; -ENOENT when no such pod is on this node; -EINVAL for a malformed UID or a
+ * hostNetwork pod; -ESRCH when the pod has no process; another -errno otherwise. err says
+ * which and why, naming the pod.
+ */
+int pod_resolve(const char *uid, struct pod *pod, char *err, size_t errlen);
+
+void pod_release(struct pod *pod);
+
+#endif /* FAULTLINE_PODS_H */

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Encoding a plan's faults into the kernel's rule structs (bpf/fault.h). */
+#ifndef FAULTLINE_RULES_H
+#define FAULTLINE_RULES_H
+
+#include <stdint.h>
+
+#include "fault.h"
+#include "plan.h"
+
+/* loss percent (0 < p <= 100) -> threshold for bpf_get_prandom_u32(): 100% is 2^32 (always). */
+uint64_t rule_loss_threshold(double percent);
+
+/* Encode one fault as a kernel rule that stops having effect at deadline_ns (CLOCK_MONOTONIC). */
+void rule_encode(const struct plan_fault *fault, uint64_t deadline_ns, struct flt_rule *rule);
+
+#endif /* FAULTLINE_RULES_H */

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Scalar values of a plan: durations, CIDRs, port ranges, percentages, errno names. */
+#ifndef FAULTLINE_VALUES_H
+#define FAULTLINE_VALUES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "plan.h"
+
+/*
+ * Each returns 0, or -EINVAL / -ERANGE with *why set to a short lower-case reason
+ * ("unknown unit \"d\": use ms, s, m or h") that the caller puts after the field name.
+ * A reason that quotes the input lives in a per-thread buffer, valid until the next call.
+ */
+int parse_duration_ms(const char *s, uint64_t *ms, const char **why); /* 250ms 10s 5m 1h 1h30m */
+int parse_cidr(const char *s, struct plan_cidr *cidr, const char **why); /* 10.0.0.0/8, ::1/128, bare address = host */
+int parse_port_range(const char *s, struct plan_port_range *range, const char **why); /* 443, 8000-8100 */
+int parse_percent(const char *s, double *percent, const char **why); /* 5, 5%, 0.1 */
+int parse_errno_name(const char *s, int *err, const char **why); /* ECONNREFUSED ETIMEDOUT EHOSTUNREACH ENETUNREACH EPERM */
+const char *errno_name(int err); /* the inverse, "ECONNREFUSED"; NULL if not one of them */
+
+int parse_direction(const char *s, unsigned int *direction, const char **why); /* egress ingress both -> FLT_DIR_* */
+const char *direction_name(unsigned int direction); /* FLT_DIR_* -> "egress"...; NULL if none */
+int parse_protocol(const char *s, uint8_t *protocol, const char **why); /* tcp udp icmp any -> FLT_PROTO_* */
+const char *protocol_name(uint8_t protocol); /* FLT_PROTO_* -> "tcp"...; NULL if none */
+
+/* Checks of names and target ids; 0 or -EINVAL with *why. */
+int check_object_name(const char *s, const char **why); /* [a-z0-9-], 1..PLAN_NAME_MAX characters */
+int check_pod_uid(const char *s, const char **why); /* 8-4-4-4-12 lower-case hex */
+int check_cgroup_path(const char *s, const char **why); /* relative to the cgroup2 mount, no "..", not the root */
+int check_netns_path(const char *s, const char **why); /* absolute, no ".." */
+int check_ifname(const char *s, const char **why); /* the kernel's dev_valid_name() */
+
+/* "1h30m", "250ms", "0s": the shortest form parse_duration_ms reads back to ms. */
+void format_duration_ms(uint64_t ms, char *buf, size_t len);
+
+/* "10.0.0.0/8", "2001:db8::/32" into buf (at least INET6_ADDRSTRLEN + 4 bytes). */
+void format_cidr(const struct plan_cidr *cidr, char *buf, size_t len);
+
+/*
+ * s in double quotes for a message: control bytes as \xNN, '"' and '\\' escaped, cut after
+ * 48 bytes (never inside a UTF-8 sequence) with "...". A plan's value can be anything.
+ */
+const char *quote_value(const char *s, char *buf, size_t len);
+#define QUOTE_VALUE_LEN 200
+
+#endif /* FAULTLINE_VALUES_H */
