@@ -6,7 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The cgroup2 mount point from /proc/self/mountinfo (/sys/fs/cgroup, or .../unified in hybrid mode). -ENOENT if none. */
+/*
+ * The cgroup2 mount point from /proc/self/mountinfo (/sys/fs/cgroup, or .../unified in hybrid
+ * mode); a mount of the whole hierarchy is preferred over a subtree's. -ENOENT if none.
+ */
 int cgroup2_mount(char *path, size_t len);
 
 /* True when the cgroup2 mount is the only cgroup mount (pure v2), false for hybrid. */
@@ -15,9 +18,11 @@ int cgroup2_is_unified_only(void);
 /*
  * A plan's cgroup path (relative to the cgroup2 mount, with or without a leading '/'): its
  * absolute directory and its id (the directory's inode number, which the kernel's cgroup id
- * equals). -ENOENT (no such cgroup) with err saying so, or another -errno.
+ * equals). -ENOENT (no such cgroup), -EINVAL (a ".." component, or a path outside the cgroup2
+ * filesystem), -ENOTDIR (a file, not a cgroup), with err saying so; or another -errno.
  */
-int cgroup_resolve(const char *rel, char *dir, size_t dirlen, uint64_t *id, char *err, size_t errlen);
+int cgroup_resolve(const char *rel, char *dir, size_t dirlen, uint64_t *id, char *err,
+		   size_t errlen);
 
 /* The first pid listed in dir's cgroup.procs or in any descendant's; -ESRCH when none. */
 int cgroup_first_pid(const char *dir, int *pid);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* A Kubernetes pod on this node, found from its UID in the cgroup tree the way kubelet lays it out. */
+/* A Kubernetes pod on this node, found from its UID in the cgroup tree as kubelet lays it out. */
 #ifndef FAULTLINE_PODS_H
 #define FAULTLINE_PODS_H
 
@@ -21,9 +21,12 @@ struct pod {
 /*
  * Find pod uid: its cgroup (systemd or cgroupfs driver, every QoS class, any cgroupRoot,
  * cgroup v2 or v1/hybrid), a process in it, its netns, and the host end of its eth0.
- * Returns 0; -ENOENT when no such pod is on this node; -EINVAL for a malformed UID or a
- * hostNetwork pod; -ESRCH when the pod has no process; another -errno otherwise. err says
- * which and why, naming the pod.
+ * Returns 0; -ENOENT when no such pod is on this node; -EINVAL for a malformed UID, a
+ * hostNetwork pod (its netns is pid 1's or the caller's) or an eth0 that is no veth; -ESRCH when
+ * the pod has no process (CRI-O's conmon does not count); -ENODEV when its netns has no eth0 or
+ * eth0's peer is not in the caller's netns; another -errno otherwise. err says which and why,
+ * naming the pod. A pod found in cgroup v1 hierarchies only gets cgroup_dir "" and cgroup_id 0.
+ * On success pod->netns_fd is open: pod_release() closes it.
  */
 int pod_resolve(const char *uid, struct pod *pod, char *err, size_t errlen);
 
