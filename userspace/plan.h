@@ -18,7 +18,7 @@ enum target_kind {
 
 struct plan_pos {
 	unsigned int line; /* 1-based */
-	unsigned int col; /* 1-based */
+	unsigned int col;  /* 1-based */
 };
 
 /* One element of a target's pods/cgroups/netns/interfaces list, exactly as the plan wrote it. */
@@ -37,7 +37,7 @@ struct plan_target {
 };
 
 struct plan_cidr {
-	int family; /* AF_INET or AF_INET6 */
+	int family;	  /* AF_INET or AF_INET6 */
 	uint8_t addr[16]; /* network byte order, host bits cleared */
 	uint8_t prefix_len;
 };
@@ -50,9 +50,9 @@ struct plan_port_range {
 struct plan_fault {
 	char *name;
 	struct plan_pos pos;
-	size_t target; /* index into plan.targets */
+	size_t target;		/* index into plan.targets */
 	unsigned int direction; /* FLT_DIR_* from bpf/fault.h; default egress */
-	uint8_t protocol; /* FLT_PROTO_*; default any */
+	uint8_t protocol;	/* FLT_PROTO_*; default any */
 	struct plan_cidr *cidrs;
 	size_t ncidrs;
 	struct plan_port_range *ports;
@@ -60,13 +60,13 @@ struct plan_fault {
 	struct plan_port_range *local_ports;
 	size_t nlocal_ports;
 	unsigned int actions; /* FLT_ACT_* */
-	double loss_percent; /* with FLT_ACT_LOSS: 0 < p <= 100 */
-	int reject_errno; /* with FLT_ACT_REJECT: positive errno */
+	double loss_percent;  /* with FLT_ACT_LOSS: 0 < p <= 100 */
+	int reject_errno;     /* with FLT_ACT_REJECT: positive errno */
 };
 
 struct plan {
-	char *file; /* as given on the command line, for messages */
-	char *name; /* metadata.name */
+	char *file;	      /* as given on the command line, for messages */
+	char *name;	      /* metadata.name */
 	uint64_t duration_ms; /* spec.duration */
 	struct plan_target *targets;
 	size_t ntargets;
@@ -78,7 +78,8 @@ struct plan {
  * Parse and validate the plan at path. Any plan longer than max_duration_ms is refused.
  * Returns 0, or -EINVAL for an invalid plan with err set to "file:line:col: field: what is
  * wrong" (field as a path: spec.faults[1].match.ports[0]), or another -errno (file unreadable)
- * with err naming the file and the cause. On error *plan is left empty; plan_free is safe.
+ * with err naming the file and the cause (-EFBIG: over 1 MiB). On error *plan is left empty;
+ * plan_free is safe. Path "-" reads standard input, named "<stdin>" in messages.
  */
 int plan_parse_file(const char *path, uint64_t max_duration_ms, struct plan *plan, char *err,
 		    size_t errlen);

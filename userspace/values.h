@@ -13,24 +13,39 @@
  * ("unknown unit \"d\": use ms, s, m or h") that the caller puts after the field name.
  * A reason that quotes the input lives in a per-thread buffer, valid until the next call.
  */
-int parse_duration_ms(const char *s, uint64_t *ms, const char **why); /* 250ms 10s 5m 1h 1h30m */
-int parse_cidr(const char *s, struct plan_cidr *cidr, const char **why); /* 10.0.0.0/8, ::1/128, bare address = host */
-int parse_port_range(const char *s, struct plan_port_range *range, const char **why); /* 443, 8000-8100 */
-int parse_percent(const char *s, double *percent, const char **why); /* 5, 5%, 0.1 */
-int parse_errno_name(const char *s, int *err, const char **why); /* ECONNREFUSED ETIMEDOUT EHOSTUNREACH ENETUNREACH EPERM */
-const char *errno_name(int err); /* the inverse, "ECONNREFUSED"; NULL if not one of them */
+/* 250ms 10s 5m 1h 1h30m: whole numbers, units largest first, each once */
+int parse_duration_ms(const char *s, uint64_t *ms, const char **why);
+/* 10.0.0.0/8, 2001:db8::/32; a bare address is one host; host bits set is an error */
+int parse_cidr(const char *s, struct plan_cidr *cidr, const char **why);
+/* 443, 8000-8100: 1..65535, first <= last */
+int parse_port_range(const char *s, struct plan_port_range *range, const char **why);
+/* 5, 5%, 0.1: 0 < percent <= 100 */
+int parse_percent(const char *s, double *percent, const char **why);
+/* ECONNREFUSED ETIMEDOUT EHOSTUNREACH ENETUNREACH EPERM */
+int parse_errno_name(const char *s, int *err, const char **why);
+/* the inverse, "ECONNREFUSED"; NULL if not one of them */
+const char *errno_name(int err);
 
-int parse_direction(const char *s, unsigned int *direction, const char **why); /* egress ingress both -> FLT_DIR_* */
-const char *direction_name(unsigned int direction); /* FLT_DIR_* -> "egress"...; NULL if none */
-int parse_protocol(const char *s, uint8_t *protocol, const char **why); /* tcp udp icmp any -> FLT_PROTO_* */
-const char *protocol_name(uint8_t protocol); /* FLT_PROTO_* -> "tcp"...; NULL if none */
+/* egress ingress both -> FLT_DIR_* */
+int parse_direction(const char *s, unsigned int *direction, const char **why);
+/* FLT_DIR_* -> "egress"...; NULL if none */
+const char *direction_name(unsigned int direction);
+/* tcp udp icmp any -> FLT_PROTO_* */
+int parse_protocol(const char *s, uint8_t *protocol, const char **why);
+/* FLT_PROTO_* -> "tcp"...; NULL if none */
+const char *protocol_name(uint8_t protocol);
 
 /* Checks of names and target ids; 0 or -EINVAL with *why. */
-int check_object_name(const char *s, const char **why); /* [a-z0-9-], 1..PLAN_NAME_MAX characters */
-int check_pod_uid(const char *s, const char **why); /* 8-4-4-4-12 lower-case hex */
-int check_cgroup_path(const char *s, const char **why); /* relative to the cgroup2 mount, no "..", not the root */
-int check_netns_path(const char *s, const char **why); /* absolute, no ".." */
-int check_ifname(const char *s, const char **why); /* the kernel's dev_valid_name() */
+/* [a-z0-9-], 1..PLAN_NAME_MAX characters */
+int check_object_name(const char *s, const char **why);
+/* 8-4-4-4-12 lower-case hex */
+int check_pod_uid(const char *s, const char **why);
+/* relative to the cgroup2 mount, no "..", not the root */
+int check_cgroup_path(const char *s, const char **why);
+/* absolute, no ".." */
+int check_netns_path(const char *s, const char **why);
+/* the kernel's dev_valid_name() */
+int check_ifname(const char *s, const char **why);
 
 /* "1h30m", "250ms", "0s": the shortest form parse_duration_ms reads back to ms. */
 void format_duration_ms(uint64_t ms, char *buf, size_t len);

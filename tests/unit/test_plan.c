@@ -1,0 +1,977 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Fault plans (userspace/plan.c): every field into struct plan, defaults, JSON, limits, and the
+ * corpora: tests/plans/bad/NAME.{yaml,json} must fail with exactly NAME.err's message (the
+ * message as printed for the path tests/plans/bad/NAME.yaml, from the repository root);
+ * tests/plans/good/ and examples/ must parse.
+ *
+ * The repository root is $FAULTLINE_SRCDIR, else three levels above this binary
+ * (build/tests/unit/), else the current directory.
+ */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fault.h"
+#include "plan.h"
+#include "values.h"
+
+#define MAX_MS PLAN_DEFAULT_MAX_DURATION_MS
+#define ERR_LEN 1024
+#define POD_A "9ac48755-3968-48e4-b9dc-6d4b69f3bb42"
+#define POD_B "0b1e6f0a-5c1d-4f5e-9a7b-2c3d4e5f6a7b"
+
+static bool has_plans_dir(const char *root)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/tests/plans/bad", root);
+	return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
+/* Move to the repository root, where the .err files' paths start. */
+static int enter_srcdir(void **state)
+{
+	const char *env = getenv("FAULTLINE_SRCDIR");
+	char exe[PATH_MAX];
+	ssize_t n;
+	int up;
+
+	(void)state;
+	if (env && *env) {
+		if (chdir(env)) {
+			fprintf(stderr, "cannot enter FAULTLINE_SRCDIR %s: %s\n", env,
+				strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		for (up = 0; up < 4; up++) { /* test_plan, unit, tests, build */
+			char *slash = strrchr(exe, '/');
+
+			if (!slash)
+				break;
+			*slash = '\0';
+		}
+		if (up == 4 && *exe && has_plans_dir(exe) && chdir(exe))
+			return -1;
+	}
+	if (!has_plans_dir(".")) {
+		fprintf(stderr,
+			"tests/plans not found: run from the repository root or set FAULTLINE_SRCDIR\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int parse(const char *text, uint64_t max_ms, struct plan *plan, char *err)
+{
+	return plan_parse_string("t.yaml", text, strlen(text), max_ms, plan, err, ERR_LEN);
+}
+
+/* Parse text that must be valid; fail the test with the message if not. */
+static void parse_ok(const char *text, struct plan *plan)
+{
+	char err[ERR_LEN];
+	int ret = parse(text, MAX_MS, plan, err);
+
+	if (ret)
+		print_error("unexpected error: %s\n", err);
+	assert_int_equal(ret, 0);
+}
+
+static void assert_parse_error(const char *text, const char *want)
+{
+	struct plan plan;
+	char err[ERR_LEN];
+
+	assert_int_equal(parse(text, MAX_MS, &plan, err), -EINVAL);
+	assert_string_equal(err, want);
+	assert_null(plan.faults);
+	assert_null(plan.targets);
+}
+
+static void assert_cidr(const struct plan_cidr *cidr, const char *text)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+
+	format_cidr(cidr, buf, sizeof(buf));
+	assert_string_equal(buf, text);
+}
+
+static void assert_range(const struct plan_port_range *range, unsigned int first, unsigned int last)
+{
+	assert_int_equal(range->first, first);
+	assert_int_equal(range->last, last);
+}
+
+static bool is_zero(const void *p, size_t len)
+{
+	const unsigned char *b = p;
+
+	while (len--)
+		if (*b++)
+			return false;
+	return true;
+}
+
+/* ---- fields ------------------------------------------------------------------------------- */
+
+static void test_full_example_every_field(void **state)
+{
+	const struct plan_fault *f;
+	struct plan plan;
+	char err[ERR_LEN];
+	int ret;
+
+	(void)state;
+	ret = plan_parse_file("examples/full.yaml", MAX_MS, &plan, err, sizeof(err));
+	if (ret)
+		print_error("%s\n", err);
+	assert_int_equal(ret, 0);
+	assert_string_equal(plan.file, "examples/full.yaml");
+	assert_string_equal(plan.name, "checkout-deps");
+	assert_true(plan.duration_ms == 10 * 60 * 1000);
+
+	assert_int_equal(plan.ntargets, 4);
+	assert_string_equal(plan.targets[0].name, "checkout");
+	assert_int_equal(plan.targets[0].nids, 2);
+	assert_string_equal(plan.targets[0].ids[0].id, POD_A);
+	assert_string_equal(plan.targets[0].ids[1].id, POD_B);
+	assert_int_equal(plan.targets[0].ids[0].kind, TARGET_POD);
+	assert_int_equal(plan.targets[0].ids[1].kind, TARGET_POD);
+	assert_string_equal(plan.targets[1].name, "batch");
+	assert_int_equal(plan.targets[1].nids, 1);
+	assert_int_equal(plan.targets[1].ids[0].kind, TARGET_CGROUP);
+	assert_string_equal(plan.targets[1].ids[0].id, "/system.slice/batch.service");
+	assert_string_equal(plan.targets[2].name, "lab");
+	assert_int_equal(plan.targets[2].ids[0].kind, TARGET_NETNS);
+	assert_string_equal(plan.targets[2].ids[0].id, "/run/netns/lab");
+	assert_string_equal(plan.targets[3].name, "edge");
+	assert_int_equal(plan.targets[3].ids[0].kind, TARGET_INTERFACE);
+	assert_string_equal(plan.targets[3].ids[0].id, "veth1a2b");
+
+	assert_int_equal(plan.nfaults, 6);
+	f = &plan.faults[0];
+	assert_string_equal(f->name, "payments-down");
+	assert_int_equal(f->target, 0);
+	assert_int_equal(f->direction, FLT_DIR_EGRESS);
+	assert_int_equal(f->protocol, FLT_PROTO_TCP);
+	assert_int_equal(f->ncidrs, 3);
+	assert_int_equal(f->cidrs[0].family, AF_INET);
+	assert_cidr(&f->cidrs[0], "203.0.113.0/24");
+	assert_int_equal(f->cidrs[1].family, AF_INET6);
+	assert_cidr(&f->cidrs[1], "2001:db8::/32");
+	assert_cidr(&f->cidrs[2], "198.51.100.7/32");
+	assert_int_equal(f->nports, 2);
+	assert_range(&f->ports[0], 443, 443);
+	assert_range(&f->ports[1], 8000, 8100);
+	assert_int_equal(f->nlocal_ports, 1);
+	assert_range(&f->local_ports[0], 8080, 8080);
+	assert_int_equal(f->actions, FLT_ACT_BLACKHOLE);
+
+	f = &plan.faults[1];
+	assert_string_equal(f->name, "db-refused");
+	assert_int_equal(f->target, 0);
+	assert_int_equal(f->actions, FLT_ACT_REJECT);
+	assert_int_equal(f->reject_errno, ECONNREFUSED);
+	assert_int_equal(f->ncidrs, 1);
+	assert_cidr(&f->cidrs[0], "10.96.0.10/32");
+	assert_range(&f->ports[0], 5432, 5432);
+
+	f = &plan.faults[2];
+	assert_string_equal(f->name, "flaky");
+	assert_int_equal(f->direction, FLT_DIR_BOTH);
+	assert_int_equal(f->protocol, FLT_PROTO_ANY);
+	assert_int_equal(f->actions, FLT_ACT_LOSS);
+	assert_true(f->loss_percent == 5);
+	assert_int_equal(f->ncidrs + f->nports + f->nlocal_ports, 0);
+
+	f = &plan.faults[3];
+	assert_string_equal(f->name, "batch-dns-timeout");
+	assert_int_equal(f->target, 1);
+	assert_int_equal(f->protocol, FLT_PROTO_UDP);
+	assert_int_equal(f->actions, FLT_ACT_REJECT | FLT_ACT_LOSS);
+	assert_int_equal(f->reject_errno, ETIMEDOUT);
+	assert_true(f->loss_percent == 50);
+
+	f = &plan.faults[4];
+	assert_int_equal(f->target, 2);
+	assert_int_equal(f->direction, FLT_DIR_INGRESS);
+	assert_int_equal(f->protocol, FLT_PROTO_ICMP);
+
+	f = &plan.faults[5];
+	assert_int_equal(f->target, 3);
+	assert_int_equal(f->nports, 0);
+	assert_range(&f->local_ports[0], 4789, 4789);
+	assert_true(f->loss_percent == 0.5);
+	plan_free(&plan);
+}
+
+static void test_defaults_and_null_actions(void **state)
+{
+	struct plan plan;
+
+	(void)state;
+	parse_ok("apiVersion: faultline/v1\nkind: FaultPlan\nmetadata: {name: d}\n"
+		 "spec:\n  duration: 1m\n  targets: {t: {cgroups: [a/b]}}\n"
+		 "  faults:\n"
+		 "    - name: a\n      target: t\n      blackhole:\n"
+		 "    - name: b\n      target: t\n      match:\n      reject:\n"
+		 "    - {name: c, target: t, reject: {}, loss: {percent: 1}}\n",
+		 &plan);
+	assert_int_equal(plan.nfaults, 3);
+	for (size_t i = 0; i < plan.nfaults; i++) {
+		const struct plan_fault *f = &plan.faults[i];
+
+		assert_int_equal(f->direction, FLT_DIR_EGRESS);
+		assert_int_equal(f->protocol, FLT_PROTO_ANY);
+		assert_int_equal(f->ncidrs, 0);
+		assert_null(f->cidrs);
+		assert_int_equal(f->nports, 0);
+		assert_int_equal(f->nlocal_ports, 0);
+		assert_int_equal(f->target, 0);
+	}
+	assert_int_equal(plan.faults[0].actions, FLT_ACT_BLACKHOLE);
+	assert_int_equal(plan.faults[1].actions, FLT_ACT_REJECT);
+	assert_int_equal(plan.faults[1].reject_errno, ECONNREFUSED);
+	assert_int_equal(plan.faults[2].actions, FLT_ACT_REJECT | FLT_ACT_LOSS);
+	assert_int_equal(plan.faults[2].reject_errno, ECONNREFUSED);
+	assert_true(plan.faults[2].loss_percent == 1);
+	assert_int_equal(plan.faults[0].reject_errno, 0);
+	plan_free(&plan);
+}
+
+static void test_loss_percent_forms(void **state)
+{
+	static const struct {
+		const char *yaml;
+		double want;
+	} cases[] = {
+		{"5", 5}, {"\"5\"", 5}, {"5.5", 5.5}, {"\"5%\"", 5}, {"5%", 5}, {"100", 100},
+	};
+	char text[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct plan plan;
+
+		snprintf(text, sizeof(text),
+			 "apiVersion: faultline/v1\nkind: FaultPlan\nmetadata: {name: d}\n"
+			 "spec: {duration: 1m, targets: {t: {pods: [" POD_A "]}},\n"
+			 "  faults: [{name: l, target: t, loss: {percent: %s}}]}\n",
+			 cases[i].yaml);
+		parse_ok(text, &plan);
+		assert_true(plan.faults[0].loss_percent == cases[i].want);
+		plan_free(&plan);
+	}
+}
+
+static void test_positions_are_one_based(void **state)
+{
+	struct plan plan;
+
+	(void)state;
+	parse_ok("apiVersion: faultline/v1\n"
+		 "kind: FaultPlan\n"
+		 "metadata: {name: p}\n"
+		 "spec:\n"
+		 "  duration: 1m\n"
+		 "  targets:\n"
+		 "    web:\n"
+		 "      pods:\n"
+		 "        - " POD_A "\n"
+		 "  faults:\n"
+		 "    - name: f\n"
+		 "      target: web\n"
+		 "      blackhole: {}\n",
+		 &plan);
+	assert_int_equal(plan.targets[0].pos.line, 7);
+	assert_int_equal(plan.targets[0].pos.col, 5);
+	assert_int_equal(plan.targets[0].ids[0].pos.line, 9);
+	assert_int_equal(plan.targets[0].ids[0].pos.col, 11);
+	assert_int_equal(plan.faults[0].pos.line, 11);
+	assert_int_equal(plan.faults[0].pos.col, 7);
+	plan_free(&plan);
+}
+
+static void test_unused_target_is_fine(void **state)
+{
+	struct plan plan;
+
+	(void)state;
+	parse_ok("apiVersion: faultline/v1\nkind: FaultPlan\nmetadata: {name: u}\n"
+		 "spec:\n  duration: 1m\n"
+		 "  targets: {used: {pods: [" POD_A "]}, spare: {interfaces: [eth9]}}\n"
+		 "  faults: [{name: f, target: used, blackhole: {}}]\n",
+		 &plan);
+	assert_int_equal(plan.ntargets, 2);
+	assert_string_equal(plan.targets[1].name, "spare");
+	plan_free(&plan);
+}
+
+/* ---- JSON --------------------------------------------------------------------------------- */
+
+static void assert_plans_equal(const struct plan *a, const struct plan *b)
+{
+	assert_string_equal(a->name, b->name);
+	assert_true(a->duration_ms == b->duration_ms);
+	assert_int_equal(a->ntargets, b->ntargets);
+	for (size_t t = 0; t < a->ntargets; t++) {
+		assert_string_equal(a->targets[t].name, b->targets[t].name);
+		assert_int_equal(a->targets[t].nids, b->targets[t].nids);
+		for (size_t i = 0; i < a->targets[t].nids; i++) {
+			assert_string_equal(a->targets[t].ids[i].id, b->targets[t].ids[i].id);
+			assert_int_equal(a->targets[t].ids[i].kind, b->targets[t].ids[i].kind);
+		}
+	}
+	assert_int_equal(a->nfaults, b->nfaults);
+	for (size_t i = 0; i < a->nfaults; i++) {
+		const struct plan_fault *x = &a->faults[i], *y = &b->faults[i];
+
+		assert_string_equal(x->name, y->name);
+		assert_int_equal(x->target, y->target);
+		assert_int_equal(x->direction, y->direction);
+		assert_int_equal(x->protocol, y->protocol);
+		assert_int_equal(x->actions, y->actions);
+		assert_true(x->loss_percent == y->loss_percent);
+		assert_int_equal(x->reject_errno, y->reject_errno);
+		assert_int_equal(x->ncidrs, y->ncidrs);
+		if (x->ncidrs)
+			assert_memory_equal(x->cidrs, y->cidrs, x->ncidrs * sizeof(*x->cidrs));
+		assert_int_equal(x->nports, y->nports);
+		if (x->nports)
+			assert_memory_equal(x->ports, y->ports, x->nports * sizeof(*x->ports));
+		assert_int_equal(x->nlocal_ports, y->nlocal_ports);
+		if (x->nlocal_ports)
+			assert_memory_equal(x->local_ports, y->local_ports,
+					    x->nlocal_ports * sizeof(*x->local_ports));
+	}
+}
+
+static void test_json_plan_equals_yaml_plan(void **state)
+{
+	struct plan from_yaml, from_json;
+
+	(void)state;
+	parse_ok("apiVersion: faultline/v1\n"
+		 "kind: FaultPlan\n"
+		 "metadata:\n  name: same\n"
+		 "spec:\n"
+		 "  duration: 1h\n"
+		 "  targets:\n"
+		 "    checkout: {pods: [" POD_A "]}\n"
+		 "    batch: {cgroups: [/system.slice/batch.service]}\n"
+		 "  faults:\n"
+		 "    - name: down\n"
+		 "      target: checkout\n"
+		 "      direction: both\n"
+		 "      match:\n"
+		 "        cidrs: [203.0.113.0/24, 2001:db8::/32]\n"
+		 "        protocol: tcp\n"
+		 "        ports: [443, 8000-8100]\n"
+		 "        localPorts: [8080]\n"
+		 "      blackhole: {}\n"
+		 "    - name: refused\n"
+		 "      target: batch\n"
+		 "      match: {ports: [5432]}\n"
+		 "      reject: {errno: EHOSTUNREACH}\n"
+		 "    - name: flaky\n"
+		 "      target: checkout\n"
+		 "      loss: {percent: 12.5}\n",
+		 &from_yaml);
+	/* tabs, no spaces after colons, numbers and strings mixed: still JSON */
+	parse_ok(
+		"{\"apiVersion\":\"faultline/v1\",\"kind\":\"FaultPlan\",\n"
+		"\t\"metadata\":{\"name\":\"same\"},\n"
+		"\t\"spec\":{\"duration\":\"1h\",\n"
+		"\t\t\"targets\":{\"checkout\":{\"pods\":[\"" POD_A "\"]},\n"
+		"\t\t\t\"batch\":{\"cgroups\":[\"/system.slice/batch.service\"]}},\n"
+		"\t\t\"faults\":[\n"
+		"\t\t\t{\"name\":\"down\",\"target\":\"checkout\",\"direction\":\"both\",\n"
+		"\t\t\t \"match\":{\"cidrs\":[\"203.0.113.0/24\",\"2001:db8::/32\"],\"protocol\":\"tcp\",\n"
+		"\t\t\t\t\"ports\":[443,\"8000-8100\"],\"localPorts\":[8080]},\n"
+		"\t\t\t \"blackhole\":{}},\n"
+		"\t\t\t{\"name\":\"refused\",\"target\":\"batch\",\"match\":{\"ports\":[5432]},\n"
+		"\t\t\t \"reject\":{\"errno\":\"EHOSTUNREACH\"}},\n"
+		"\t\t\t{\"name\":\"flaky\",\"target\":\"checkout\",\"loss\":{\"percent\":12.5}}]}}\n",
+		&from_json);
+	assert_plans_equal(&from_yaml, &from_json);
+	assert_int_equal(from_json.faults[1].reject_errno, EHOSTUNREACH);
+	assert_range(&from_json.faults[0].ports[1], 8000, 8100);
+	plan_free(&from_yaml);
+	plan_free(&from_json);
+}
+
+static void test_json_file(void **state)
+{
+	struct plan plan;
+	char err[ERR_LEN];
+	int ret;
+
+	(void)state;
+	ret = plan_parse_file("tests/plans/good/plan.json", MAX_MS, &plan, err, sizeof(err));
+	if (ret)
+		print_error("%s\n", err);
+	assert_int_equal(ret, 0);
+	assert_string_equal(plan.name, "json-plan");
+	assert_int_equal(plan.nfaults, 3);
+	assert_int_equal(plan.faults[1].target, 1);
+	assert_int_equal(plan.faults[1].reject_errno, EHOSTUNREACH);
+	assert_true(plan.faults[2].loss_percent == 12.5);
+	plan_free(&plan);
+}
+
+static void test_json_error_position(void **state)
+{
+	(void)state;
+	assert_parse_error(
+		"{\"apiVersion\": \"faultline/v1\", \"kind\": \"FaultPlan\",\n"
+		" \"metadata\": {\"name\": \"j\"},\n"
+		" \"spec\": {\"duration\": \"1m\", \"targets\": {\"w\": {\"pods\": [\"" POD_A
+		"\"]}},\n"
+		"  \"faults\": [{\"name\": \"f\", \"target\": \"w\", \"loss\": {\"percent\": 101}}]}}\n",
+		"t.yaml:4:63: spec.faults[0].loss.percent: \"101\" is over 100");
+}
+
+/* ---- limits and cross-checks -------------------------------------------------------------- */
+
+static const char duration_plan_fmt[] =
+	"apiVersion: faultline/v1\nkind: FaultPlan\nmetadata: {name: d}\n"
+	"spec:\n  duration: %s\n  targets: {t: {pods: [" POD_A "]}}\n"
+	"  faults: [{name: f, target: t, blackhole: {}}]\n";
+
+static int parse_duration_plan(const char *duration, uint64_t max_ms, uint64_t *got, char *err)
+{
+	struct plan plan;
+	char text[512];
+	int ret;
+
+	snprintf(text, sizeof(text), duration_plan_fmt, duration);
+	ret = parse(text, max_ms, &plan, err);
+	*got = plan.duration_ms;
+	plan_free(&plan);
+	return ret;
+}
+
+static void test_duration_limit_and_max_duration(void **state)
+{
+	char err[ERR_LEN];
+	uint64_t ms;
+
+	(void)state;
+	assert_int_equal(parse_duration_plan("1h", MAX_MS, &ms, err), 0);
+	assert_true(ms == MAX_MS);
+	assert_int_equal(parse_duration_plan("3600001ms", MAX_MS, &ms, err), -EINVAL);
+	assert_string_equal(err, "t.yaml:5:13: spec.duration: \"3600001ms\" is over the limit "
+				 "of 1h: --max-duration raises it");
+	/* --max-duration 3h */
+	assert_int_equal(parse_duration_plan("2h30m", 3 * MAX_MS, &ms, err), 0);
+	assert_true(ms == 150 * 60 * 1000);
+	assert_int_equal(parse_duration_plan("3h1ms", 3 * MAX_MS, &ms, err), -EINVAL);
+	assert_non_null(strstr(err, "over the limit of 3h: --max-duration raises it"));
+	assert_int_equal(parse_duration_plan("90m", 90 * 60 * 1000 + 500, &ms, err), 0);
+	assert_int_equal(parse_duration_plan("2h", 90 * 60 * 1000 + 500, &ms, err), -EINVAL);
+	assert_non_null(strstr(err, "over the limit of 1h30m500ms"));
+	assert_int_equal(parse_duration_plan("0ms", MAX_MS, &ms, err), -EINVAL);
+	assert_string_equal(err, "t.yaml:5:13: spec.duration: \"0ms\" is zero: the duration "
+				 "must be greater than 0");
+	assert_int_equal(parse_duration_plan("1ms", MAX_MS, &ms, err), 0);
+	assert_true(ms == 1);
+}
+
+static void test_equivalent_cgroup_paths_are_one_target_id(void **state)
+{
+	(void)state;
+	assert_parse_error("apiVersion: faultline/v1\nkind: FaultPlan\nmetadata: {name: d}\n"
+			   "spec:\n  duration: 1m\n"
+			   "  targets:\n    a: {cgroups: [/system.slice/x.service]}\n"
+			   "    b: {cgroups: [system.slice//x.service/]}\n"
+			   "  faults: [{name: f, target: a, blackhole: {}}]\n",
+			   "t.yaml:8:19: spec.targets.b.cgroups[0]: cgroup "
+			   "\"system.slice//x.service/\" is already listed at line 7");
+	assert_parse_error("apiVersion: faultline/v1\nkind: FaultPlan\nmetadata: {name: d}\n"
+			   "spec:\n  duration: 1m\n"
+			   "  targets:\n    a: {netns: [/run/netns/x, //run/netns/x]}\n"
+			   "  faults: [{name: f, target: a, blackhole: {}}]\n",
+			   "t.yaml:7:31: spec.targets.a.netns[1]: netns \"//run/netns/x\" is "
+			   "already listed at line 7");
+}
+
+static void test_same_id_of_another_kind_is_not_a_repeat(void **state)
+{
+	struct plan plan;
+
+	(void)state;
+	/* "eth0" the interface and "eth0" the cgroup directory are different things */
+	parse_ok(
+		"apiVersion: faultline/v1\nkind: FaultPlan\nmetadata: {name: d}\n"
+		"spec:\n  duration: 1m\n"
+		"  targets: {a: {cgroups: [eth0]}, b: {interfaces: [eth0]}}\n"
+		"  faults: [{name: f, target: a, blackhole: {}}, {name: g, target: b, blackhole: {}}]\n",
+		&plan);
+	plan_free(&plan);
+}
+
+static void test_sixteen_faults_per_target_across_targets(void **state)
+{
+	char text[8192], *p = text;
+	struct plan plan;
+	int i;
+
+	(void)state;
+	/* 16 on each of two targets, interleaved: the limit is per target, not per plan */
+	p += sprintf(p, "apiVersion: faultline/v1\nkind: FaultPlan\nmetadata: {name: d}\n"
+			"spec:\n  duration: 1m\n"
+			"  targets: {a: {pods: [" POD_A "]}, b: {pods: [" POD_B "]}}\n"
+			"  faults:\n");
+	for (i = 0; i < 32; i++)
+		p += sprintf(p, "    - {name: f%d, target: %c, blackhole: {}}\n", i, "ab"[i % 2]);
+	parse_ok(text, &plan);
+	assert_int_equal(plan.nfaults, 32);
+	assert_int_equal(plan.faults[31].target, 1);
+	plan_free(&plan);
+}
+
+static void test_first_error_in_document_order(void **state)
+{
+	(void)state;
+	/* two errors: the one on line 6 is reported, not the one on line 9 */
+	assert_parse_error(
+		"apiVersion: faultline/v1\nkind: FaultPlan\nmetadata: {name: d}\n"
+		"spec:\n"
+		"  targets: {t: {pods: [" POD_A "]}}\n"
+		"  duration: 10x\n"
+		"  faults:\n"
+		"    - name: f\n"
+		"      target: t\n"
+		"      loss: {percent: 0}\n",
+		"t.yaml:6:13: spec.duration: unknown unit \"x\" in \"10x\": use ms, s, m or h");
+}
+
+static void test_fault_plan_check_comes_first(void **state)
+{
+	(void)state;
+	/* a Deployment given by mistake is named as such, not by its first unknown field */
+	assert_parse_error(
+		"metadata: {name: web}\nspec: {replicas: 3}\napiVersion: apps/v1\n"
+		"kind: Deployment\n",
+		"t.yaml:3:13: apiVersion: \"apps/v1\" is not supported: use faultline/v1");
+}
+
+static void test_alias_error_points_at_the_anchor(void **state)
+{
+	(void)state;
+	/* ingress is fine for the blackhole on line 8, not for the reject that reuses it */
+	assert_parse_error(
+		"apiVersion: faultline/v1\nkind: FaultPlan\nmetadata: {name: d}\n"
+		"spec:\n  duration: 1m\n"
+		"  targets: {t: {pods: [" POD_A "]}}\n"
+		"  faults:\n"
+		"    - {name: a, target: t, direction: &in ingress, blackhole: {}}\n"
+		"    - {name: b, target: t, direction: *in, reject: {}}\n",
+		"t.yaml:8:39: spec.faults[1].direction: reject needs direction egress: it "
+		"fails the target's own outgoing connects");
+}
+
+/* ---- the corpora -------------------------------------------------------------------------- */
+
+static bool is_plan_file(const char *name)
+{
+	size_t len = strlen(name);
+
+	return (len > 5 && !strcmp(name + len - 5, ".yaml")) ||
+	       (len > 5 && !strcmp(name + len - 5, ".json"));
+}
+
+static char *read_text(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *text = NULL;
+	long size;
+
+	if (!f)
+		return NULL;
+	if (!fseek(f, 0, SEEK_END) && (size = ftell(f)) >= 0 && !fseek(f, 0, SEEK_SET)) {
+		text = malloc(size + 1);
+		if (text && fread(text, 1, size, f) != (size_t)size) {
+			free(text);
+			text = NULL;
+		} else if (text) {
+			text[size] = '\0';
+			*len = size;
+		}
+	}
+	fclose(f);
+	return text;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The plan files of dir, sorted; *n of them. */
+static char **list_plans(const char *dir, size_t *n)
+{
+	char **names = NULL;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	*n = 0;
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		if (!is_plan_file(de->d_name))
+			continue;
+		names = realloc(names, (*n + 1) * sizeof(*names));
+		assert_non_null(names);
+		names[*n] = strdup(de->d_name);
+		assert_non_null(names[*n]);
+		(*n)++;
+	}
+	closedir(d);
+	qsort(names, *n, sizeof(*names), compare_names);
+	return names;
+}
+
+static void free_names(char **names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+static void test_bad_corpus_exact_messages(void **state)
+{
+	static const char dir[] = "tests/plans/bad";
+	size_t n, i, failures = 0;
+	char **names = list_plans(dir, &n);
+
+	(void)state;
+	assert_true(n >= 25);
+	for (i = 0; i < n; i++) {
+		char path[PATH_MAX], err_path[PATH_MAX], err[ERR_LEN], err2[ERR_LEN];
+		char *want, *text;
+		size_t want_len, text_len;
+		struct plan plan;
+		int ret;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		snprintf(err_path, sizeof(err_path), "%s/%.*s.err", dir,
+			 (int)(strlen(names[i]) - 5), names[i]);
+		want = read_text(err_path, &want_len);
+		if (!want) {
+			print_error("%s: no expected message in %s\n", path, err_path);
+			failures++;
+			continue;
+		}
+		while (want_len && want[want_len - 1] == '\n')
+			want[--want_len] = '\0';
+
+		ret = plan_parse_file(path, MAX_MS, &plan, err, sizeof(err));
+		if (ret != -EINVAL || strcmp(err, want)) {
+			print_error("%s:\n  want %s\n  got  %s (%d)\n", path, want, err, ret);
+			failures++;
+		}
+		if (plan.name || plan.file || plan.targets || plan.faults || plan.ntargets ||
+		    plan.nfaults) {
+			print_error("%s: the plan is not left empty after an error\n", path);
+			failures++;
+		}
+		/* the same message from text in memory */
+		text = read_text(path, &text_len);
+		assert_non_null(text);
+		ret = plan_parse_string(path, text, text_len, MAX_MS, &plan, err2, sizeof(err2));
+		if (ret != -EINVAL || strcmp(err2, want)) {
+			print_error("%s (string):\n  want %s\n  got  %s\n", path, want, err2);
+			failures++;
+		}
+		free(text);
+		free(want);
+	}
+	print_message("bad plans checked: %zu\n", n);
+	free_names(names, n);
+	assert_int_equal(failures, 0);
+}
+
+static void test_bad_corpus_has_no_orphan_messages(void **state)
+{
+	static const char dir[] = "tests/plans/bad";
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	size_t orphans = 0;
+
+	(void)state;
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		char yaml[PATH_MAX], json[PATH_MAX];
+		size_t len = strlen(de->d_name);
+
+		if (len < 5 || strcmp(de->d_name + len - 4, ".err"))
+			continue;
+		snprintf(yaml, sizeof(yaml), "%s/%.*s.yaml", dir, (int)(len - 4), de->d_name);
+		snprintf(json, sizeof(json), "%s/%.*s.json", dir, (int)(len - 4), de->d_name);
+		if (access(yaml, F_OK) && access(json, F_OK)) {
+			print_error("%s/%s has no plan beside it\n", dir, de->d_name);
+			orphans++;
+		}
+	}
+	closedir(d);
+	assert_int_equal(orphans, 0);
+}
+
+static void test_good_corpus_parses(void **state)
+{
+	static const char dir[] = "tests/plans/good";
+	size_t n, i, failures = 0;
+	char **names = list_plans(dir, &n);
+
+	(void)state;
+	assert_true(n >= 3);
+	for (i = 0; i < n; i++) {
+		char path[PATH_MAX], err[ERR_LEN];
+		struct plan plan;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if (plan_parse_file(path, MAX_MS, &plan, err, sizeof(err))) {
+			print_error("%s\n", err);
+			failures++;
+			continue;
+		}
+		if (!plan.nfaults || !plan.ntargets) {
+			print_error("%s: parsed with no faults or no targets\n", path);
+			failures++;
+		}
+		plan_free(&plan);
+	}
+	free_names(names, n);
+	assert_int_equal(failures, 0);
+}
+
+/* text with every "from" replaced by "to" (malloc'ed) */
+static char *replace_all(const char *text, const char *from, const char *to)
+{
+	size_t from_len = strlen(from), to_len = strlen(to), count = 0;
+	const char *p;
+	char *out, *o;
+
+	for (p = text; (p = strstr(p, from)); p += from_len)
+		count++;
+	out = malloc(strlen(text) + count * to_len + 1);
+	assert_non_null(out);
+	for (o = out, p = text;;) {
+		const char *hit = strstr(p, from);
+
+		if (!hit) {
+			strcpy(o, p);
+			break;
+		}
+		memcpy(o, p, hit - p);
+		o += hit - p;
+		memcpy(o, to, to_len);
+		o += to_len;
+		p = hit + from_len;
+	}
+	return out;
+}
+
+static void test_examples_parse(void **state)
+{
+	static const char *const demos[] = {"blackhole.yaml", "reject.yaml", "loss.yaml"};
+	static const char *const peers[] = {"192.0.2.10", "2001:db8::10"};
+	static const char dir[] = "examples";
+	size_t n, i, failures = 0;
+	char **names = list_plans(dir, &n);
+
+	(void)state;
+	assert_true(n >= 4);
+	for (i = 0; i < n; i++) {
+		char path[PATH_MAX], err[ERR_LEN];
+		struct plan plan;
+		char *text, *with_pod, *with_peer;
+		size_t len, d, pi;
+		bool is_demo = false;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		text = read_text(path, &len);
+		assert_non_null(text);
+		for (d = 0; d < sizeof(demos) / sizeof(demos[0]); d++)
+			is_demo |= !strcmp(names[i], demos[d]);
+		for (pi = 0; pi < sizeof(peers) / sizeof(peers[0]); pi++) {
+			/* what the demo script does: put in a real pod UID and peer address */
+			with_pod = replace_all(text, "POD_UID", POD_A);
+			with_peer = replace_all(with_pod, "PEER_IP", peers[pi]);
+			if (plan_parse_string(path, with_peer, strlen(with_peer), MAX_MS, &plan,
+					      err, sizeof(err))) {
+				print_error("%s\n", err);
+				failures++;
+			} else if (is_demo) {
+				char want[64], got[64];
+
+				/* one target, one pod, one peer address */
+				assert_int_equal(plan.ntargets, 1);
+				assert_int_equal(plan.targets[0].nids, 1);
+				assert_int_equal(plan.targets[0].ids[0].kind, TARGET_POD);
+				assert_string_equal(plan.targets[0].ids[0].id, POD_A);
+				assert_int_equal(plan.nfaults, 1);
+				assert_int_equal(plan.faults[0].ncidrs, 1);
+				snprintf(want, sizeof(want), "%s/%d", peers[pi], pi ? 128 : 32);
+				format_cidr(&plan.faults[0].cidrs[0], got, sizeof(got));
+				assert_string_equal(got, want);
+			}
+			plan_free(&plan);
+			free(with_pod);
+			free(with_peer);
+		}
+		if (is_demo && (!strstr(text, "POD_UID") || !strstr(text, "PEER_IP"))) {
+			print_error("%s: a demo plan needs the POD_UID and PEER_IP placeholders\n",
+				    path);
+			failures++;
+		}
+		free(text);
+	}
+	free_names(names, n);
+	assert_int_equal(failures, 0);
+}
+
+/* ---- files and buffers -------------------------------------------------------------------- */
+
+static void test_file_errors(void **state)
+{
+	char path[] = "/tmp/faultline-test-plan-XXXXXX";
+	struct plan plan;
+	char err[ERR_LEN];
+	FILE *f;
+	int fd;
+
+	(void)state;
+	assert_int_equal(
+		plan_parse_file("tests/plans/no-such-plan.yaml", MAX_MS, &plan, err, sizeof(err)),
+		-ENOENT);
+	assert_string_equal(err, "tests/plans/no-such-plan.yaml: cannot open the plan: "
+				 "No such file or directory");
+	assert_null(plan.file);
+	assert_int_equal(plan_parse_file("tests/plans", MAX_MS, &plan, err, sizeof(err)), -EISDIR);
+
+	/* a file over the size bound is refused before parsing */
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	for (int i = 0; i < (1 << 20) / 64 + 1; i++)
+		fprintf(f, "# %061d\n", i);
+	fclose(f);
+	assert_int_equal(plan_parse_file(path, MAX_MS, &plan, err, sizeof(err)), -EFBIG);
+	unlink(path);
+	assert_non_null(strstr(err, "the plan is larger than"));
+}
+
+static void test_length_bounds_the_text(void **state)
+{
+	static const char text[] =
+		"apiVersion: faultline/v1\nkind: FaultPlan\nmetadata: {name: d}\n"
+		"spec: {duration: 1m, targets: {t: {pods: [" POD_A "]}},\n"
+		"  faults: [{name: f, target: t, blackhole: {}}]}\n"
+		"junk: [";
+	struct plan plan;
+	char err[ERR_LEN];
+
+	(void)state;
+	/* the text after len is never read */
+	assert_int_equal(plan_parse_string("t.yaml", text, strlen(text) - strlen("junk: ["), MAX_MS,
+					   &plan, err, sizeof(err)),
+			 0);
+	plan_free(&plan);
+	assert_int_equal(
+		plan_parse_string("t.yaml", text, strlen(text), MAX_MS, &plan, err, sizeof(err)),
+		-EINVAL);
+	assert_true(!strncmp(err, "t.yaml:7:", 9));
+}
+
+static void test_small_error_buffer_is_truncated(void **state)
+{
+	struct plan plan;
+	char err[16];
+
+	(void)state;
+	memset(err, 'x', sizeof(err));
+	assert_int_equal(plan_parse_string("t.yaml", "[", 1, MAX_MS, &plan, err, 10), -EINVAL);
+	assert_int_equal(strlen(err), 9);
+	assert_int_equal(err[10], 'x'); /* nothing written past errlen */
+}
+
+static void test_plan_free_is_safe_twice(void **state)
+{
+	struct plan plan;
+
+	(void)state;
+	memset(&plan, 0, sizeof(plan));
+	plan_free(&plan);
+	plan_free(NULL);
+	parse_ok("apiVersion: faultline/v1\nkind: FaultPlan\nmetadata: {name: d}\n"
+		 "spec: {duration: 1m, targets: {t: {pods: [" POD_A "]}},\n"
+		 "  faults: [{name: f, target: t, match: {cidrs: [10.0.0.0/8]}, blackhole: {}}]}\n",
+		 &plan);
+	plan_free(&plan);
+	assert_true(is_zero(&plan, sizeof(plan)));
+	plan_free(&plan);
+}
+
+static void test_target_kind_names(void **state)
+{
+	(void)state;
+	assert_string_equal(target_kind_name(TARGET_POD), "pod");
+	assert_string_equal(target_kind_name(TARGET_CGROUP), "cgroup");
+	assert_string_equal(target_kind_name(TARGET_NETNS), "netns");
+	assert_string_equal(target_kind_name(TARGET_INTERFACE), "interface");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full_example_every_field),
+		cmocka_unit_test(test_defaults_and_null_actions),
+		cmocka_unit_test(test_loss_percent_forms),
+		cmocka_unit_test(test_positions_are_one_based),
+		cmocka_unit_test(test_unused_target_is_fine),
+		cmocka_unit_test(test_json_plan_equals_yaml_plan),
+		cmocka_unit_test(test_json_file),
+		cmocka_unit_test(test_json_error_position),
+		cmocka_unit_test(test_duration_limit_and_max_duration),
+		cmocka_unit_test(test_equivalent_cgroup_paths_are_one_target_id),
+		cmocka_unit_test(test_same_id_of_another_kind_is_not_a_repeat),
+		cmocka_unit_test(test_sixteen_faults_per_target_across_targets),
+		cmocka_unit_test(test_first_error_in_document_order),
+		cmocka_unit_test(test_fault_plan_check_comes_first),
+		cmocka_unit_test(test_alias_error_points_at_the_anchor),
+		cmocka_unit_test(test_bad_corpus_exact_messages),
+		cmocka_unit_test(test_bad_corpus_has_no_orphan_messages),
+		cmocka_unit_test(test_good_corpus_parses),
+		cmocka_unit_test(test_examples_parse),
+		cmocka_unit_test(test_file_errors),
+		cmocka_unit_test(test_length_bounds_the_text),
+		cmocka_unit_test(test_small_error_buffer_is_truncated),
+		cmocka_unit_test(test_plan_free_is_safe_twice),
+		cmocka_unit_test(test_target_kind_names),
+	};
+
+	return cmocka_run_group_tests(tests, enter_srcdir, NULL);
+}

@@ -1,0 +1,632 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The scalar parsers of a plan (userspace/values.c): good values, bad values, boundaries. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <cmocka.h>
+
+#include "fault.h"
+#include "values.h"
+
+/* ---- durations ---------------------------------------------------------------------------- */
+
+static void assert_duration(const char *s, uint64_t want_ms)
+{
+	const char *why = NULL;
+	uint64_t ms = 12345;
+	int err = parse_duration_ms(s, &ms, &why);
+
+	if (err)
+		print_error("duration \"%s\": %s\n", s, why);
+	assert_int_equal(err, 0);
+	assert_true(ms == want_ms);
+}
+
+static void assert_bad_duration(const char *s, int want_err, const char *want_why)
+{
+	const char *why = NULL;
+	uint64_t ms = 12345;
+
+	assert_int_equal(parse_duration_ms(s, &ms, &why), want_err);
+	assert_non_null(why);
+	assert_true(ms == 12345); /* untouched on error */
+	if (want_why)
+		assert_string_equal(why, want_why);
+}
+
+static void test_duration_units(void **state)
+{
+	(void)state;
+	assert_duration("250ms", 250);
+	assert_duration("10s", 10000);
+	assert_duration("5m", 300000);
+	assert_duration("1h", 3600000);
+	assert_duration("1ms", 1);
+	assert_duration("0s", 0);      /* a valid duration; plans refuse it themselves */
+	assert_duration("90s", 90000); /* no carrying into larger units required */
+}
+
+static void test_duration_compound(void **state)
+{
+	(void)state;
+	assert_duration("1h30m", 5400000);
+	assert_duration("1h0m0s0ms", 3600000);
+	assert_duration("2m30s500ms", 150500);
+	assert_duration("1h1ms", 3600001);
+}
+
+static void test_duration_bad_syntax(void **state)
+{
+	(void)state;
+	assert_bad_duration("", -EINVAL, "empty duration: use a number and a unit, e.g. 10m");
+	assert_bad_duration("10", -EINVAL, "\"10\" has no unit: use ms, s, m or h, e.g. 10m");
+	assert_bad_duration("1h30", -EINVAL, NULL);
+	assert_bad_duration("10d", -EINVAL, "unknown unit \"d\" in \"10d\": use ms, s, m or h");
+	assert_bad_duration("10M", -EINVAL, "unknown unit \"M\" in \"10M\": use ms, s, m or h");
+	assert_bad_duration("10min", -EINVAL, NULL);
+	assert_bad_duration("10mss", -EINVAL, NULL);
+	assert_bad_duration("10us", -EINVAL, NULL);
+	assert_bad_duration(
+		"1.5h", -EINVAL,
+		"\"1.5h\" has a fraction: use whole numbers of a smaller unit, e.g. 1h30m or 1500ms");
+	assert_bad_duration("-5m", -EINVAL, "\"-5m\" is negative: a duration must be positive");
+	assert_bad_duration("+5m", -EINVAL, NULL);
+	assert_bad_duration("m", -EINVAL, NULL);
+	assert_bad_duration(" 10m", -EINVAL, NULL);
+	assert_bad_duration("10 m", -EINVAL, NULL);
+	assert_bad_duration("10m ", -EINVAL, NULL);
+	assert_bad_duration("1e3ms", -EINVAL, NULL);
+}
+
+static void test_duration_unit_order(void **state)
+{
+	(void)state;
+	assert_bad_duration(
+		"30m1h", -EINVAL,
+		"\"30m1h\": units must go from largest to smallest, each once (h, m, s, ms)");
+	assert_bad_duration("1h1h", -EINVAL, NULL);
+	assert_bad_duration("500ms1s", -EINVAL, NULL);
+}
+
+static void test_duration_overflow(void **state)
+{
+	(void)state;
+	/* UINT64_MAX is 18446744073709551615 ms = 5124095576030h25m51s615ms */
+	assert_duration("18446744073709551615ms", UINT64_MAX);
+	assert_duration("5124095576030h25m51s615ms", UINT64_MAX);
+	assert_duration("5124095576030h1551615ms", UINT64_MAX);
+	assert_bad_duration("18446744073709551616ms", -ERANGE,
+			    "\"18446744073709551616ms\" is too large");
+	assert_bad_duration("5124095576031h", -ERANGE, NULL); /* the multiplication overflows */
+	assert_bad_duration("5124095576030h1551616ms", -ERANGE, NULL); /* the sum overflows */
+	assert_bad_duration("99999999999999999999999999h", -ERANGE, NULL);
+}
+
+static void test_duration_format_round_trip(void **state)
+{
+	static const struct {
+		uint64_t ms;
+		const char *text;
+	} cases[] = {
+		{0, "0s"},
+		{1, "1ms"},
+		{1500, "1s500ms"},
+		{60000, "1m"},
+		{3600000, "1h"},
+		{5400000, "1h30m"},
+		{3723004, "1h2m3s4ms"},
+		{UINT64_MAX, "5124095576030h25m51s615ms"},
+	};
+	char buf[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		format_duration_ms(cases[i].ms, buf, sizeof(buf));
+		assert_string_equal(buf, cases[i].text);
+		assert_duration(buf, cases[i].ms);
+	}
+	format_duration_ms(5400000, buf, 4); /* truncated, still a string */
+	assert_true(strlen(buf) < 4);
+}
+
+/* ---- cidrs -------------------------------------------------------------------------------- */
+
+static void assert_cidr(const char *s, int family, const char *addr, unsigned int prefix_len)
+{
+	struct plan_cidr cidr, want = {.family = family, .prefix_len = prefix_len};
+	const char *why = NULL;
+	int err;
+
+	memset(&cidr, 0xaa, sizeof(cidr));
+	err = parse_cidr(s, &cidr, &why);
+	if (err)
+		print_error("cidr \"%s\": %s\n", s, why);
+	assert_int_equal(err, 0);
+	assert_int_equal(inet_pton(family, addr, want.addr), 1);
+	assert_int_equal(cidr.family, family);
+	assert_int_equal(cidr.prefix_len, prefix_len);
+	/* IPv4 uses the first 4 bytes; the rest must be zero, not left over */
+	assert_memory_equal(cidr.addr, want.addr, sizeof(want.addr));
+}
+
+static void assert_bad_cidr(const char *s, int want_err, const char *want_why)
+{
+	struct plan_cidr cidr = {.family = 99};
+	const char *why = NULL;
+
+	assert_int_equal(parse_cidr(s, &cidr, &why), want_err);
+	assert_non_null(why);
+	assert_int_equal(cidr.family, 99);
+	if (want_why)
+		assert_string_equal(why, want_why);
+}
+
+static void test_cidr_ipv4(void **state)
+{
+	(void)state;
+	assert_cidr("10.0.0.0/8", AF_INET, "10.0.0.0", 8);
+	assert_cidr("203.0.113.0/24", AF_INET, "203.0.113.0", 24);
+	assert_cidr("10.1.2.3", AF_INET, "10.1.2.3", 32); /* bare address: one host */
+	assert_cidr("10.1.2.3/32", AF_INET, "10.1.2.3", 32);
+	assert_cidr("0.0.0.0/0", AF_INET, "0.0.0.0", 0);
+	assert_cidr("255.255.255.255/32", AF_INET, "255.255.255.255", 32);
+	assert_cidr("10.0.0.128/25", AF_INET, "10.0.0.128", 25);
+}
+
+static void test_cidr_ipv6(void **state)
+{
+	(void)state;
+	assert_cidr("2001:db8::/32", AF_INET6, "2001:db8::", 32);
+	assert_cidr("::1", AF_INET6, "::1", 128);
+	assert_cidr("::/0", AF_INET6, "::", 0);
+	assert_cidr("fe80::/10", AF_INET6, "fe80::", 10);
+	assert_cidr("2001:db8::1/128", AF_INET6, "2001:db8::1", 128);
+	assert_cidr("::ffff:10.0.0.0/104", AF_INET6, "::ffff:10.0.0.0", 104);
+}
+
+static void test_cidr_prefix_bounds(void **state)
+{
+	(void)state;
+	assert_bad_cidr("10.0.0.0/33", -ERANGE,
+			"\"10.0.0.0/33\": prefix length 33 is over 32 for an ipv4 address");
+	assert_bad_cidr("2001:db8::/129", -ERANGE,
+			"\"2001:db8::/129\": prefix length 129 is over 128 for an ipv6 address");
+	assert_bad_cidr("10.0.0.0/1000", -EINVAL, NULL);
+	assert_bad_cidr("10.0.0.0/", -EINVAL, "\"10.0.0.0/\" has no prefix length after '/'");
+	assert_bad_cidr("10.0.0.0/-1", -EINVAL, NULL);
+	assert_bad_cidr("10.0.0.0/08", -EINVAL, NULL);
+	assert_bad_cidr("10.0.0.0/8/8", -EINVAL, NULL);
+	assert_bad_cidr("10.0.0.0/ 8", -EINVAL, NULL);
+	assert_bad_cidr("10.0.0.0/8 ", -EINVAL, NULL);
+}
+
+static void test_cidr_host_bits(void **state)
+{
+	(void)state;
+	assert_bad_cidr("10.0.0.1/8", -EINVAL,
+			"10.0.0.1/8 has host bits set: did you mean 10.0.0.0/8?");
+	assert_bad_cidr("10.0.0.0/0", -EINVAL,
+			"10.0.0.0/0 has host bits set: did you mean 0.0.0.0/0?");
+	assert_bad_cidr("10.0.0.129/25", -EINVAL,
+			"10.0.0.129/25 has host bits set: did you mean 10.0.0.128/25?");
+	assert_bad_cidr("2001:db8::1/32", -EINVAL,
+			"2001:db8::1/32 has host bits set: did you mean 2001:db8::/32?");
+	assert_bad_cidr("fe80::1/127", -EINVAL,
+			"fe80::1/127 has host bits set: did you mean fe80::/127?");
+}
+
+static void test_cidr_not_an_address(void **state)
+{
+	(void)state;
+	assert_bad_cidr("", -EINVAL, "empty cidr");
+	assert_bad_cidr("db.example.com", -EINVAL,
+			"\"db.example.com\" is not an ip address or cidr");
+	assert_bad_cidr("10.0.0.256", -EINVAL, NULL);
+	assert_bad_cidr("10.0.0", -EINVAL, NULL);
+	assert_bad_cidr("010.0.0.1", -EINVAL, NULL); /* inet_pton refuses octal-looking octets */
+	assert_bad_cidr(" 10.0.0.0/8", -EINVAL, NULL);
+	assert_bad_cidr("fe80::1%eth0", -EINVAL, NULL); /* no zone ids */
+	assert_bad_cidr("2001:db8:::1", -EINVAL, NULL);
+	assert_bad_cidr("/8", -EINVAL, NULL);
+	assert_bad_cidr("1111:2222:3333:4444:5555:6666:7777:8888:9999/64", -EINVAL, NULL);
+}
+
+static void test_cidr_format(void **state)
+{
+	struct plan_cidr cidr;
+	const char *why;
+	char buf[INET6_ADDRSTRLEN + 8];
+
+	(void)state;
+	assert_int_equal(parse_cidr("2001:db8::", &cidr, &why), 0);
+	format_cidr(&cidr, buf, sizeof(buf));
+	assert_string_equal(buf, "2001:db8::/128");
+	assert_int_equal(parse_cidr("192.168.0.0/16", &cidr, &why), 0);
+	format_cidr(&cidr, buf, sizeof(buf));
+	assert_string_equal(buf, "192.168.0.0/16");
+}
+
+/* ---- ports -------------------------------------------------------------------------------- */
+
+static void assert_ports(const char *s, unsigned int first, unsigned int last)
+{
+	struct plan_port_range range = {};
+	const char *why = NULL;
+	int err = parse_port_range(s, &range, &why);
+
+	if (err)
+		print_error("port \"%s\": %s\n", s, why);
+	assert_int_equal(err, 0);
+	assert_int_equal(range.first, first);
+	assert_int_equal(range.last, last);
+}
+
+static void assert_bad_ports(const char *s, int want_err, const char *want_why)
+{
+	struct plan_port_range range = {7, 7};
+	const char *why = NULL;
+
+	assert_int_equal(parse_port_range(s, &range, &why), want_err);
+	assert_non_null(why);
+	assert_int_equal(range.first, 7);
+	if (want_why)
+		assert_string_equal(why, want_why);
+}
+
+static void test_port_single_and_range(void **state)
+{
+	(void)state;
+	assert_ports("443", 443, 443);
+	assert_ports("1", 1, 1);
+	assert_ports("65535", 65535, 65535);
+	assert_ports("8000-8100", 8000, 8100);
+	assert_ports("5-5", 5, 5);
+	assert_ports("1-65535", 1, 65535);
+}
+
+static void test_port_bounds(void **state)
+{
+	(void)state;
+	assert_bad_ports("0", -ERANGE, "port 0 is out of range 1..65535");
+	assert_bad_ports("65536", -ERANGE, "port 65536 is out of range 1..65535");
+	assert_bad_ports("0-5", -ERANGE, "port 0 is out of range 1..65535");
+	assert_bad_ports("5-65536", -ERANGE, "port 65536 is out of range 1..65535");
+	assert_bad_ports("99999999999999999999", -ERANGE, NULL); /* no wrap to a small port */
+	assert_bad_ports("4294967739", -ERANGE, NULL);		 /* 2^32 + 443 */
+}
+
+static void test_port_reversed_and_malformed(void **state)
+{
+	(void)state;
+	assert_bad_ports("8100-8000", -EINVAL,
+			 "range 8100-8000 is reversed: the first port must not exceed the last");
+	assert_bad_ports("", -EINVAL, "empty port");
+	assert_bad_ports("http", -EINVAL,
+			 "\"http\" is not a port or a port range such as 8000-8100");
+	assert_bad_ports("-", -EINVAL, NULL);
+	assert_bad_ports("80-", -EINVAL, NULL);
+	assert_bad_ports("-80", -EINVAL, NULL);
+	assert_bad_ports("+80", -EINVAL, NULL);
+	assert_bad_ports("80 ", -EINVAL, NULL);
+	assert_bad_ports("80-90-100", -EINVAL, NULL);
+	assert_bad_ports("443.0", -EINVAL, NULL);
+	assert_bad_ports("1e3", -EINVAL, NULL);
+	assert_bad_ports("0x50", -EINVAL, NULL);
+	assert_bad_ports("0443", -EINVAL, "\"0443\" has a leading zero: write ports without one");
+	assert_bad_ports("80-090", -EINVAL, NULL);
+}
+
+/* ---- percentages -------------------------------------------------------------------------- */
+
+static void assert_percent(const char *s, double want)
+{
+	const char *why = NULL;
+	double percent = -1;
+	int err = parse_percent(s, &percent, &why);
+
+	if (err)
+		print_error("percent \"%s\": %s\n", s, why);
+	assert_int_equal(err, 0);
+	assert_true(percent == want);
+}
+
+static void assert_bad_percent(const char *s, int want_err, const char *want_why)
+{
+	const char *why = NULL;
+	double percent = -1;
+
+	assert_int_equal(parse_percent(s, &percent, &why), want_err);
+	assert_non_null(why);
+	assert_true(percent == -1);
+	if (want_why)
+		assert_string_equal(why, want_why);
+}
+
+static void test_percent_forms(void **state)
+{
+	(void)state;
+	assert_percent("5", 5);
+	assert_percent("5%", 5);
+	assert_percent("5.5", 5.5);
+	assert_percent("5.5%", 5.5);
+	assert_percent("0.001", 0.001);
+	assert_percent(".5", 0.5);
+	assert_percent("100", 100);
+	assert_percent("100%", 100);
+	assert_percent("100.000", 100);
+}
+
+static void test_percent_bounds(void **state)
+{
+	(void)state;
+	assert_bad_percent("0", -ERANGE, "\"0\" is out of range: use more than 0 and at most 100");
+	assert_bad_percent("0%", -ERANGE, NULL);
+	assert_bad_percent("0.0", -ERANGE, NULL);
+	assert_bad_percent("100.1", -ERANGE, "\"100.1\" is over 100");
+	assert_bad_percent("100.0000001", -ERANGE, NULL);
+	assert_bad_percent("1000", -ERANGE, NULL);
+}
+
+static void test_percent_malformed(void **state)
+{
+	(void)state;
+	assert_bad_percent("", -EINVAL, "empty percentage");
+	assert_bad_percent("five", -EINVAL,
+			   "\"five\" is not a percentage: use a number such as 5, 0.5 or \"5%\"");
+	assert_bad_percent("%", -EINVAL, NULL);
+	assert_bad_percent(".", -EINVAL, NULL);
+	assert_bad_percent("5%%", -EINVAL, NULL);
+	assert_bad_percent("5 %", -EINVAL, NULL);
+	assert_bad_percent(" 5", -EINVAL, NULL);
+	assert_bad_percent("-5", -EINVAL, NULL);
+	assert_bad_percent("+5", -EINVAL, NULL);
+	assert_bad_percent("1e1", -EINVAL, NULL); /* strtod would take these */
+	assert_bad_percent("nan", -EINVAL, NULL);
+	assert_bad_percent("inf", -EINVAL, NULL);
+	assert_bad_percent("0x10", -EINVAL, NULL);
+	assert_bad_percent("5,5", -EINVAL, NULL);
+}
+
+/* ---- names -------------------------------------------------------------------------------- */
+
+static void test_errno_names(void **state)
+{
+	static const struct {
+		const char *name;
+		int value;
+	} known[] = {
+		{"ECONNREFUSED", ECONNREFUSED},
+		{"ETIMEDOUT", ETIMEDOUT},
+		{"EHOSTUNREACH", EHOSTUNREACH},
+		{"ENETUNREACH", ENETUNREACH},
+		{"EPERM", EPERM},
+	};
+	const char *why = NULL;
+	size_t i;
+	int err;
+
+	(void)state;
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		err = 0;
+		assert_int_equal(parse_errno_name(known[i].name, &err, &why), 0);
+		assert_int_equal(err, known[i].value);
+		assert_string_equal(errno_name(known[i].value), known[i].name);
+	}
+	err = 0;
+	assert_int_equal(parse_errno_name("ENOENT", &err, &why), -EINVAL);
+	assert_string_equal(why, "unknown errno \"ENOENT\": use ECONNREFUSED, ETIMEDOUT, "
+				 "EHOSTUNREACH, ENETUNREACH or EPERM");
+	assert_int_equal(err, 0);
+	assert_int_equal(parse_errno_name("econnrefused", &err, &why), -EINVAL);
+	assert_int_equal(parse_errno_name("111", &err, &why), -EINVAL);
+	assert_int_equal(parse_errno_name("", &err, &why), -EINVAL);
+	assert_null(errno_name(ENOENT));
+	assert_null(errno_name(0));
+}
+
+static void test_direction_and_protocol_names(void **state)
+{
+	unsigned int direction = 0;
+	uint8_t protocol = 99;
+	const char *why = NULL;
+
+	(void)state;
+	assert_int_equal(parse_direction("egress", &direction, &why), 0);
+	assert_int_equal(direction, FLT_DIR_EGRESS);
+	assert_int_equal(parse_direction("ingress", &direction, &why), 0);
+	assert_int_equal(direction, FLT_DIR_INGRESS);
+	assert_int_equal(parse_direction("both", &direction, &why), 0);
+	assert_int_equal(direction, FLT_DIR_BOTH);
+	assert_int_equal(parse_direction("Egress", &direction, &why), -EINVAL);
+	assert_string_equal(why, "unknown direction \"Egress\": use egress, ingress or both");
+	assert_string_equal(direction_name(FLT_DIR_BOTH), "both");
+	assert_null(direction_name(0));
+
+	assert_int_equal(parse_protocol("tcp", &protocol, &why), 0);
+	assert_int_equal(protocol, FLT_PROTO_TCP);
+	assert_int_equal(parse_protocol("udp", &protocol, &why), 0);
+	assert_int_equal(protocol, FLT_PROTO_UDP);
+	assert_int_equal(parse_protocol("icmp", &protocol, &why), 0);
+	assert_int_equal(protocol, FLT_PROTO_ICMP);
+	assert_int_equal(parse_protocol("any", &protocol, &why), 0);
+	assert_int_equal(protocol, FLT_PROTO_ANY);
+	assert_int_equal(parse_protocol("TCP", &protocol, &why), -EINVAL);
+	assert_int_equal(parse_protocol("6", &protocol, &why), -EINVAL);
+	assert_string_equal(why, "unknown protocol \"6\": use tcp, udp, icmp or any");
+	assert_string_equal(protocol_name(FLT_PROTO_UDP), "udp");
+	assert_null(protocol_name(42));
+}
+
+static void test_object_names(void **state)
+{
+	char name[80];
+	const char *why = NULL;
+
+	(void)state;
+	assert_int_equal(check_object_name("a", &why), 0);
+	assert_int_equal(check_object_name("checkout-deps-2", &why), 0);
+	memset(name, 'x', 63);
+	name[63] = '\0';
+	assert_int_equal(check_object_name(name, &why), 0);
+	name[63] = 'x';
+	name[64] = '\0';
+	assert_int_equal(check_object_name(name, &why), -EINVAL);
+	assert_non_null(strstr(why, "is longer than 63 characters"));
+	assert_int_equal(check_object_name("", &why), -EINVAL);
+	assert_string_equal(why, "empty name");
+	assert_int_equal(check_object_name("Checkout", &why), -EINVAL);
+	assert_string_equal(why, "\"Checkout\" is not a valid name: use a-z, 0-9 and '-'");
+	assert_int_equal(check_object_name("a_b", &why), -EINVAL);
+	assert_int_equal(check_object_name("a.b", &why), -EINVAL);
+	assert_int_equal(check_object_name("a b", &why), -EINVAL);
+}
+
+static void test_pod_uids(void **state)
+{
+	const char *why = NULL;
+
+	(void)state;
+	assert_int_equal(check_pod_uid("9ac48755-3968-48e4-b9dc-6d4b69f3bb42", &why), 0);
+	assert_int_equal(check_pod_uid("00000000-0000-0000-0000-000000000000", &why), 0);
+	assert_int_equal(check_pod_uid("9AC48755-3968-48E4-B9DC-6D4B69F3BB42", &why), -EINVAL);
+	assert_string_equal(why, "\"9AC48755-3968-48E4-B9DC-6D4B69F3BB42\" is not a pod uid: "
+				 "kubernetes pod uids are lower-case");
+	assert_int_equal(check_pod_uid("9ac48755-3968-48e4-b9dc-6d4b69f3bb4", &why), -EINVAL);
+	assert_string_equal(why, "\"9ac48755-3968-48e4-b9dc-6d4b69f3bb4\" is not a pod uid: "
+				 "expected 8-4-4-4-12 lower-case hex digits");
+	assert_int_equal(check_pod_uid("9ac48755-3968-48e4-b9dc-6d4b69f3bb421", &why), -EINVAL);
+	assert_int_equal(check_pod_uid("9ac48755_3968_48e4_b9dc_6d4b69f3bb42", &why), -EINVAL);
+	assert_int_equal(check_pod_uid("9ac48755-3968-48e4-b9dc-6d4b69f3bbg2", &why), -EINVAL);
+	assert_int_equal(check_pod_uid("9ac487553-968-48e4-b9dc-6d4b69f3bb42", &why), -EINVAL);
+	assert_int_equal(check_pod_uid("", &why), -EINVAL);
+}
+
+static void test_cgroup_paths(void **state)
+{
+	const char *why = NULL;
+
+	(void)state;
+	assert_int_equal(check_cgroup_path("/system.slice/batch.service", &why), 0);
+	assert_int_equal(check_cgroup_path("system.slice/batch.service", &why), 0);
+	assert_int_equal(check_cgroup_path("/a/..b/c..", &why), 0); /* not ".." components */
+	assert_int_equal(check_cgroup_path("/a/../b", &why), -EINVAL);
+	assert_string_equal(why, "\"/a/../b\" has a \"..\" component: cgroup paths stay inside "
+				 "the cgroup2 mount");
+	assert_int_equal(check_cgroup_path("..", &why), -EINVAL);
+	assert_int_equal(check_cgroup_path("/a/..", &why), -EINVAL);
+	assert_int_equal(check_cgroup_path("../a", &why), -EINVAL);
+	assert_int_equal(check_cgroup_path("/", &why), -EINVAL);
+	assert_non_null(strstr(why, "root cgroup"));
+	assert_int_equal(check_cgroup_path("//", &why), -EINVAL);
+	assert_int_equal(check_cgroup_path("", &why), -EINVAL);
+	assert_int_equal(check_cgroup_path("/sys/fs/cgroup/system.slice", &why), -EINVAL);
+	assert_non_null(strstr(why, "relative to the cgroup2 mount"));
+}
+
+static void test_netns_paths(void **state)
+{
+	const char *why = NULL;
+
+	(void)state;
+	assert_int_equal(check_netns_path("/run/netns/lab", &why), 0);
+	assert_int_equal(check_netns_path("/proc/1234/ns/net", &why), 0);
+	assert_int_equal(check_netns_path("run/netns/lab", &why), -EINVAL);
+	assert_string_equal(why, "\"run/netns/lab\" is not an absolute path: use e.g. "
+				 "/run/netns/NAME or /proc/PID/ns/net");
+	assert_int_equal(check_netns_path("/run/netns/../x", &why), -EINVAL);
+	assert_int_equal(check_netns_path("", &why), -EINVAL);
+}
+
+static void test_interface_names(void **state)
+{
+	const char *why = NULL;
+
+	(void)state;
+	assert_int_equal(check_ifname("eth0", &why), 0);
+	assert_int_equal(check_ifname("veth1a2b", &why), 0);
+	assert_int_equal(check_ifname("abcdefghijklmno", &why), 0); /* 15: IFNAMSIZ - 1 */
+	assert_int_equal(check_ifname("abcdefghijklmnop", &why), -EINVAL);
+	assert_string_equal(why,
+			    "interface name \"abcdefghijklmnop\" is longer than 15 characters");
+	assert_int_equal(check_ifname("", &why), -EINVAL);
+	assert_int_equal(check_ifname(".", &why), -EINVAL);
+	assert_int_equal(check_ifname("..", &why), -EINVAL);
+	assert_int_equal(check_ifname("a/b", &why), -EINVAL);
+	assert_int_equal(check_ifname("eth0:1", &why), -EINVAL);
+	assert_int_equal(check_ifname("a b", &why), -EINVAL);
+	assert_int_equal(check_ifname("a\tb", &why), -EINVAL);
+}
+
+static void test_quote_value(void **state)
+{
+	char buf[QUOTE_VALUE_LEN], tiny[8];
+	char long_value[100];
+
+	(void)state;
+	assert_string_equal(quote_value("abc", buf, sizeof(buf)), "\"abc\"");
+	assert_string_equal(quote_value("a\"b\\c", buf, sizeof(buf)), "\"a\\\"b\\\\c\"");
+	assert_string_equal(quote_value("a\nb\x7f", buf, sizeof(buf)), "\"a\\x0ab\\x7f\"");
+	assert_string_equal(quote_value("caf\xc3\xa9", buf, sizeof(buf)), "\"caf\xc3\xa9\"");
+
+	memset(long_value, 'x', sizeof(long_value) - 1);
+	long_value[sizeof(long_value) - 1] = '\0';
+	quote_value(long_value, buf, sizeof(buf));
+	assert_int_equal(strlen(buf), 1 + 48 + 4);
+	assert_string_equal(buf + 49, "\"...");
+
+	/* a UTF-8 character across the cut stays whole */
+	memset(long_value, 'x', 47);
+	strcpy(long_value + 47, "\xc3\xa9yyyy");
+	quote_value(long_value, buf, sizeof(buf));
+	assert_string_equal(buf + 48, "\xc3\xa9\"...");
+
+	/* worst case: every byte escaped, still fits */
+	memset(long_value, '\x01', sizeof(long_value) - 1);
+	quote_value(long_value, buf, sizeof(buf));
+	assert_string_equal(buf + 1 + 48 * 4, "\"...");
+
+	quote_value("abcdefghij", tiny, sizeof(tiny));
+	assert_true(strlen(tiny) < sizeof(tiny));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_duration_units),
+		cmocka_unit_test(test_duration_compound),
+		cmocka_unit_test(test_duration_bad_syntax),
+		cmocka_unit_test(test_duration_unit_order),
+		cmocka_unit_test(test_duration_overflow),
+		cmocka_unit_test(test_duration_format_round_trip),
+		cmocka_unit_test(test_cidr_ipv4),
+		cmocka_unit_test(test_cidr_ipv6),
+		cmocka_unit_test(test_cidr_prefix_bounds),
+		cmocka_unit_test(test_cidr_host_bits),
+		cmocka_unit_test(test_cidr_not_an_address),
+		cmocka_unit_test(test_cidr_format),
+		cmocka_unit_test(test_port_single_and_range),
+		cmocka_unit_test(test_port_bounds),
+		cmocka_unit_test(test_port_reversed_and_malformed),
+		cmocka_unit_test(test_percent_forms),
+		cmocka_unit_test(test_percent_bounds),
+		cmocka_unit_test(test_percent_malformed),
+		cmocka_unit_test(test_errno_names),
+		cmocka_unit_test(test_direction_and_protocol_names),
+		cmocka_unit_test(test_object_names),
+		cmocka_unit_test(test_pod_uids),
+		cmocka_unit_test(test_cgroup_paths),
+		cmocka_unit_test(test_netns_paths),
+		cmocka_unit_test(test_interface_names),
+		cmocka_unit_test(test_quote_value),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
