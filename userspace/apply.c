@@ -27,6 +27,7 @@
 #include "pods.h"
 #include "rules.h"
 #include "state.h"
+#include "values.h"
 
 #define NETNS_SLOTS_MAX 64 /* network namespaces one plan attaches tc programs in */
 #define PACKET_ACTIONS (FLT_ACT_BLACKHOLE | FLT_ACT_LOSS)
@@ -679,13 +680,16 @@ static void print_slot(const struct apply *ap, const struct slot *s)
 
 static void print_result(const struct apply *ap)
 {
+	char duration[32];
 	size_t i;
 
 	out_object_begin(NULL);
 	out_string("plan", ap->opts->dry_run ? "plan %s (dry run: nothing changed)"
 					     : "plan %s applied",
 		   ap->plan.name);
-	out_u64("duration_ms", " for %" PRIu64 " ms", ap->plan.duration_ms);
+	format_duration_ms(ap->plan.duration_ms, duration, sizeof(duration));
+	out_u64("duration_ms", NULL, ap->plan.duration_ms);
+	out_text(" for %s", duration);
 	out_bool("dry_run", NULL, ap->opts->dry_run);
 	out_u64("faults", ": %" PRIu64 " fault(s)", ap->plan.nfaults);
 	out_u64("targets", " on %" PRIu64 " target(s)\n", ap->nslots);

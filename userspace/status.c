@@ -15,6 +15,7 @@
 #include "fault.h"
 #include "out.h"
 #include "state.h"
+#include "values.h"
 
 static struct json_object *get(struct json_object *o, const char *key)
 {
@@ -85,7 +86,7 @@ static void print_fault(struct json_object *meta, size_t fault, int counters_fd)
 static int print_plan(const char *name)
 {
 	struct json_object *meta;
-	char pin[PATH_MAX];
+	char pin[PATH_MAX], left[32], duration[32];
 	uint64_t deadline, now = mono_now_ns();
 	int64_t remaining_ms;
 	size_t f;
@@ -105,8 +106,15 @@ static int print_plan(const char *name)
 	out_object_begin(NULL);
 	out_string("name", "plan %s", name);
 	out_string("file", " (%s)", json_object_get_string(get(meta, "file")));
-	out_s64("remaining_ms", ": %" PRId64 " ms left", remaining_ms);
-	out_u64("duration_ms", " of %" PRIu64 "\n", json_object_get_uint64(get(meta, "duration_ms")));
+	/* whole seconds are precise enough to read; JSON keeps the milliseconds */
+	format_duration_ms(remaining_ms >= 1000 ? (uint64_t)remaining_ms / 1000 * 1000
+					       : (uint64_t)remaining_ms,
+			   left, sizeof(left));
+	format_duration_ms(json_object_get_uint64(get(meta, "duration_ms")), duration,
+			   sizeof(duration));
+	out_s64("remaining_ms", NULL, remaining_ms);
+	out_u64("duration_ms", NULL, json_object_get_uint64(get(meta, "duration_ms")));
+	out_text(": %s left of %s\n", left, duration);
 	out_u64("applied_unix_ms", NULL, json_object_get_uint64(get(meta, "applied_unix_ms")));
 	out_array_begin("faults");
 	for (f = 0; f < json_object_array_length(get(meta, "faults")); f++)
