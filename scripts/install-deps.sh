@@ -7,7 +7,8 @@ set -euo pipefail
 # libbpf 1.4 (tcx links) and bpftool come from bookworm-backports; everything else from bookworm.
 backports_pkgs=(libbpf-dev bpftool linux-libc-dev)
 main_pkgs=(make gcc clang llvm pkg-config libelf-dev zlib1g-dev libnl-3-dev libnl-route-3-dev
-	libmnl-dev libyaml-dev libjson-c-dev libcmocka-dev iproute2 iperf3 procps kmod)
+	libmnl-dev libyaml-dev libjson-c-dev libcmocka-dev iproute2 iperf3 procps kmod
+	util-linux jq)
 vm_pkgs=(qemu-system-x86 busybox-static cpio xz-utils)
 
 want=("${main_pkgs[@]}" "${backports_pkgs[@]}")

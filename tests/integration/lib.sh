@@ -1,0 +1,410 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=bash
+#
+# What every integration test sources first. On sourcing it checks the test can run (root, tools,
+# kernel features; else SKIP with exit 77), then builds the test's own world:
+#
+#   node netns $NODE_NS      the "node": faultline and simpod run in it (in_node), with bridge
+#                            $BRIDGE (10.77.0.1/24, fd77::1/64) that pods and the peer plug into
+#   peer netns $SVC_NS       "svc", a host on the bridge that is not a pod ($SVC_IP4, $SVC_IP6);
+#                            svc_serve starts fltnet servers in it
+#   pods                     pod_create a ... makes simpod pod t<PID>-a and sets $a_uid, $a_ip4,
+#                            $a_ip6, $a_ns (its netns name), $a_veth (host end), $a_cg (pod cgroup
+#                            dir), $a_name; in_pod a CMD runs CMD in its cgroup and netns
+#   FAULTLINE_PIN_DIR        /sys/fs/bpf/faultline-test-<PID>, so tests never see other state
+#   CGROUP_ROOT              /faultline-test-<PID>: every cgroup of the test is under it
+#   TEST_TMP                 a temporary directory for plans and outputs
+#
+# The EXIT trap runs `faultline revert --all`, then removes every process, pod, netns, bridge,
+# cgroup, pin and file of the test, also when the test failed, and keeps the test's exit status.
+#
+# Commands run in the node with nsenter --net, not `ip netns exec`: the latter gives its command a
+# private mount namespace with a fresh /sys, where the cgroup2 mount is missing and bpffs pins
+# would vanish with the command.
+
+set -u
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+FAULTLINE=$TOP/build/faultline
+FLTNET=$TOP/build/tools/fltnet
+SIMPOD=$TOP/scripts/simpod
+TEST_NAME=$(basename "$0" .sh)
+
+NODE_NS=fltnode-$$
+SVC_NS=fltsvc-$$
+BRIDGE=fltbr0
+SUBNET4=10.77.0.0/24
+SUBNET6=fd77::/64
+GW4=10.77.0.1
+GW6=fd77::1
+# The subnets' last usable addresses: simpod never gives them to a pod.
+SVC_IP4=10.77.0.254
+SVC_IP6=fd77::fe
+CGROUP_ROOT=/faultline-test-$$
+export FAULTLINE_PIN_DIR=/sys/fs/bpf/faultline-test-$$
+TEST_TMP=""
+CGROUP_MOUNT=""
+BG_PIDS=()
+LIB_READY=0
+
+# --- results -----------------------------------------------------------------------------------
+
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+
+fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+
+log() {
+	echo "# $*"
+}
+
+# A value for an "ok:" line: itself when short, else its size.
+shown() {
+	if [ ${#1} -le 80 ] && [[ "$1" != *$'\n'* ]]; then
+		echo "$1"
+	else
+		echo "$(wc -l <<<"$1") lines"
+	fi
+}
+
+# assert_eq GOT WANT WHAT
+assert_eq() {
+	[ "$1" = "$2" ] || fail "$3: got '$1', want '$2'"
+	echo "ok: $3 ($(shown "$1"))"
+}
+
+# assert_ne GOT UNWANTED WHAT
+assert_ne() {
+	[ "$1" != "$2" ] || fail "$3: got '$1', want anything else"
+	echo "ok: $3 ($(shown "$1"))"
+}
+
+# assert_range GOT MIN MAX WHAT (integers, inclusive)
+assert_range() {
+	[[ "$1" =~ ^-?[0-9]+$ ]] || fail "$4: got '$1', want a number in [$2, $3]"
+	[ "$1" -ge "$2" ] && [ "$1" -le "$3" ] || fail "$4: got $1, want a number in [$2, $3]"
+	echo "ok: $4 ($1 in [$2, $3])"
+}
+
+# assert_match GOT REGEX WHAT (bash extended regex)
+assert_match() {
+	[[ "$1" =~ $2 ]] || fail "$3: got '$1', want a match of /$2/"
+	echo "ok: $3 ($(shown "$1"))"
+}
+
+# assert_contains HAYSTACK NEEDLE WHAT
+assert_contains() {
+	[[ "$1" == *"$2"* ]] || fail "$3: got '$1', want it to contain '$2'"
+	echo "ok: $3"
+}
+
+# assert_not_contains HAYSTACK NEEDLE WHAT
+assert_not_contains() {
+	[[ "$1" != *"$2"* ]] || fail "$3: got '$1', want nothing containing '$2'"
+	echo "ok: $3"
+}
+
+# The Nth space-separated word of a line (1-based).
+word() {
+	local -a w
+	read -r -a w <<<"$2"
+	echo "${w[$(($1 - 1))]:-}"
+}
+
+# --- running things ----------------------------------------------------------------------------
+
+in_node() {
+	nsenter --net="/run/netns/$NODE_NS" -- "$@"
+}
+
+in_svc() {
+	nsenter --net="/run/netns/$SVC_NS" -- "$@"
+}
+
+# in_pod VAR CMD...: CMD in pod VAR's container cgroup and netns (simpod exec).
+in_pod() {
+	local var=$1
+	shift
+	in_node "$SIMPOD" exec "t$$-$var" -- "$@"
+}
+
+# faultline ARGS...: the CLI in the node, bounded in time.
+faultline() {
+	in_node timeout 60 "$FAULTLINE" "$@"
+}
+
+# run_faultline ARGS...: sets FLT_RC, FLT_OUT (stdout) and FLT_ERR (stderr), and logs them.
+run_faultline() {
+	FLT_OUT=$(faultline "$@" 2>"$TEST_TMP/faultline.stderr")
+	FLT_RC=$?
+	FLT_ERR=$(cat "$TEST_TMP/faultline.stderr")
+	echo "\$ faultline $* -> exit $FLT_RC"
+	show_lines "  out: " "$FLT_OUT"
+	show_lines "  err: " "$FLT_ERR"
+}
+
+# show_lines PREFIX TEXT: the first lines of TEXT, for the log.
+show_lines() {
+	local n
+	[ -n "$2" ] || return 0
+	head -n 8 <<<"$2" | sed "s/^/$1/"
+	n=$(wc -l <<<"$2")
+	[ "$n" -le 8 ] || echo "$1... ($((n - 8)) more lines)"
+}
+
+# apply_plan FILE [ARGS...]: faultline apply, which must succeed.
+apply_plan() {
+	run_faultline apply "$@"
+	assert_eq "$FLT_RC" 0 "faultline apply $(basename "$1") exit status"
+}
+
+revert_plan() {
+	run_faultline revert "$1"
+	assert_eq "$FLT_RC" 0 "faultline revert $1 exit status"
+}
+
+# write_plan NAME < text: the plan in $TEST_TMP/NAME; prints its path.
+write_plan() {
+	cat >"$TEST_TMP/$1"
+	echo "$TEST_TMP/$1"
+}
+
+# bg CMD...: runs CMD in the background; killed by the cleanup.
+bg() {
+	"$@" &
+	BG_PIDS+=($!)
+}
+
+# wait_listening NETNS tcp|udp PORT: until a socket listens there (5 s at most).
+wait_listening() {
+	local ns=$1 proto=$2 port=$3 flag=-Hltn
+	[ "$proto" = udp ] && flag=-Hlun
+	for _ in $(seq 100); do
+		[ -z "$(nsenter --net="/run/netns/$ns" ss $flag "sport = :$port")" ] || return 0
+		sleep 0.05
+	done
+	fail "nothing listens on $proto port $port in netns $ns"
+}
+
+# svc_serve tcp|udp PORT... [tcp|udp PORT...]: fltnet servers on the peer host.
+svc_serve() {
+	local proto="" a
+	bg in_svc "$FLTNET" serve "$@" >>"$TEST_TMP/svc.log" 2>&1
+	for a in "$@"; do
+		case $a in
+		tcp | udp) proto=$a ;;
+		*) wait_listening "$SVC_NS" "$proto" "$a" ;;
+		esac
+	done
+}
+
+# pod_create VAR [simpod create options] [-- CMD...]: a pod on the test's bridge and cgroup root.
+pod_create() {
+	local var=$1 line name uid ip4 ip6 ns
+	shift
+	line=$(in_node "$SIMPOD" create "t$$-$var" --bridge "$BRIDGE" --subnet "$SUBNET4" \
+		--subnet "$SUBNET6" --cgroup-root "$CGROUP_ROOT" "$@") || fail "simpod create $var"
+	read -r name uid ip4 ip6 ns <<<"$line"
+	declare -g "${var}_name=$name" "${var}_uid=$uid" "${var}_ip4=$ip4" "${var}_ip6=$ip6" \
+		"${var}_ns=$ns"
+	declare -g "${var}_veth=$(in_node "$SIMPOD" show "$name" host_veth)"
+	declare -g "${var}_cg=$(in_node "$SIMPOD" show "$name" pod_dir)"
+	log "pod $var: $line (host veth $(in_node "$SIMPOD" show "$name" host_veth))"
+}
+
+# --- kernel state ------------------------------------------------------------------------------
+
+# faultline's BPF objects (programs named flt_*, their maps, libbpf's .rodata/.bss/.data maps,
+# links to those programs), one per line, minus those that existed when the test began.
+flt_objects() {
+	local progs
+	progs=$(bpftool -j prog show | jq -c '[.[] | select((.name // "") | startswith("flt_")) | .id]')
+	{
+		bpftool -j prog show |
+			jq -r '.[] | select((.name // "") | startswith("flt_")) | "prog \(.id) \(.name)"'
+		bpftool -j map show |
+			jq -r '.[] | select((.name // "") | test("^flt_|\\.(rodata|data|bss|kconfig)$"))
+				| "map \(.id) \(.name)"'
+		bpftool -j link show | jq -r --argjson progs "$progs" \
+			'.[] | select(.prog_id as $p | $progs | index($p)) | "link \(.id) prog \(.prog_id)"'
+	} | grep -vxF -f "$TEST_TMP/bpf-objects-before" || true
+}
+
+# assert_no_flt_objects WHAT: none of faultline's BPF objects left (freeing is RCU-deferred:
+# allow a moment).
+assert_no_flt_objects() {
+	local left
+	for _ in $(seq 30); do
+		left=$(flt_objects)
+		[ -n "$left" ] || break
+		sleep 0.1
+	done
+	[ -z "$left" ] || fail "$1: faultline's BPF objects remain: $(echo $left)"
+	echo "ok: $1 (no flt_* program, map or link)"
+}
+
+# What tc and bpftool show on interface DEV of the node: qdiscs, filters, BPF attachments.
+tc_view() {
+	in_node tc qdisc show dev "$1"
+	in_node tc filter show dev "$1" ingress
+	in_node tc filter show dev "$1" egress
+	in_node bpftool net show dev "$1"
+}
+
+# assert_no_tc_faultline DEV WHAT: no faultline program on DEV (tcx link or cls_bpf filter).
+assert_no_tc_faultline() {
+	local view
+	view=$(in_node bpftool -j net show dev "$1")
+	assert_not_contains "$view" '"flt_' "$2: bpftool net show dev $1"
+	view=$(in_node tc filter show dev "$1" ingress; in_node tc filter show dev "$1" egress)
+	assert_not_contains "$view" "flt_" "$2: tc filter show dev $1"
+	assert_not_contains "$view" "direct-action" "$2: no cls_bpf filter on dev $1"
+}
+
+# True when a clsact qdisc is on node interface DEV.
+has_clsact() {
+	in_node tc qdisc show dev "$1" | grep -q '^qdisc clsact'
+}
+
+# assert_no_cgroup_progs DIR WHAT: no faultline program attached at cgroup DIR or below it.
+assert_no_cgroup_progs() {
+	local view
+	view=$(bpftool cgroup tree "$1" 2>&1)
+	assert_not_contains "$view" "flt_" "$2: bpftool cgroup tree ${1#"$CGROUP_MOUNT"}"
+}
+
+# assert_pin_dir_empty WHAT: nothing pinned under FAULTLINE_PIN_DIR (empty folders allowed).
+assert_pin_dir_empty() {
+	local left=""
+	[ ! -d "$FAULTLINE_PIN_DIR" ] || left=$(find "$FAULTLINE_PIN_DIR" -mindepth 1 ! -type d)
+	[ -z "$left" ] || fail "$1: pins remain: $(echo $left)"
+	echo "ok: $1 (pin dir empty or gone)"
+}
+
+# counter PLAN FAULT ID FIELD: a live counter from `faultline -j status PLAN` ("" when absent).
+counter() {
+	faultline -j status "$1" | jq -r --arg p "$1" --arg f "$2" --arg id "$3" --arg k "$4" \
+		'.plans[] | select(.name == $p) | .faults[] | select(.name == $f)
+			| .targets[] | select(.id == $id) | .[$k]'
+}
+
+# True while any faultline process runs on the machine.
+faultline_running() {
+	local exe
+	for exe in /proc/[0-9]*/exe; do
+		[ "$(readlink "$exe" 2>/dev/null)" = "$FAULTLINE" ] && return 0
+	done
+	return 1
+}
+
+# A cgroup of the test (path relative to the cgroup2 mount, under CGROUP_ROOT); prints its dir.
+# The cleanup removes it with everything else under CGROUP_ROOT that is not simpod's.
+cgroup_make() {
+	mkdir -p "$CGROUP_MOUNT$1" || fail "mkdir cgroup $1"
+	echo "$CGROUP_MOUNT$1"
+}
+
+# Kills the processes of cgroup DIR and its descendants, then removes them, deepest first.
+cgroup_remove() {
+	[ -d "$1" ] || return 0
+	echo 1 >"$1/cgroup.kill" 2>/dev/null
+	for _ in $(seq 50); do
+		grep -q '^populated 0' "$1/cgroup.events" && break
+		sleep 0.05
+	done
+	find "$1" -depth -type d -exec rmdir {} \; 2>/dev/null
+}
+
+# in_cgroup DIR CMD...: CMD in the node's netns, inside cgroup DIR from its first instruction.
+in_cgroup() {
+	local dir=$1
+	shift
+	in_node sh -c 'echo $$ >"$1/cgroup.procs" || exit 126; shift; exec "$@"' in-cgroup "$dir" "$@"
+}
+
+# --- set-up and clean-up -----------------------------------------------------------------------
+
+cleanup() {
+	local rc=$? pid dir
+	set +e
+	trap - EXIT
+	if [ "$LIB_READY" -eq 1 ]; then
+		if [ -x "$FAULTLINE" ] && [ -e "/run/netns/$NODE_NS" ]; then
+			in_node timeout 30 "$FAULTLINE" revert --all >"$TEST_TMP/cleanup.log" 2>&1 ||
+				{ echo "# cleanup: faultline revert --all failed:"; cat "$TEST_TMP/cleanup.log"; }
+		fi
+		for pid in "${BG_PIDS[@]}"; do
+			kill "$pid" 2>/dev/null
+		done
+		for pid in $(ip netns pids "$SVC_NS" 2>/dev/null); do
+			kill -KILL "$pid" 2>/dev/null
+		done
+		ip netns del "$SVC_NS" 2>/dev/null
+		# The test's own cgroups first, so that simpod finds CGROUP_ROOT empty and removes it.
+		if [ -n "$CGROUP_MOUNT" ] && [ -d "$CGROUP_MOUNT$CGROUP_ROOT" ]; then
+			for dir in "$CGROUP_MOUNT$CGROUP_ROOT"/*/; do
+				[ "$dir" = "$CGROUP_MOUNT$CGROUP_ROOT/kubepods.slice/" ] ||
+					cgroup_remove "${dir%/}"
+			done
+		fi
+		in_node "$SIMPOD" delete --all
+		[ -z "$CGROUP_MOUNT" ] || cgroup_remove "$CGROUP_MOUNT$CGROUP_ROOT"
+		for pid in $(ip netns pids "$NODE_NS" 2>/dev/null); do
+			kill -KILL "$pid" 2>/dev/null
+		done
+		ip netns del "$NODE_NS" 2>/dev/null
+		wait 2>/dev/null
+	fi
+	[[ "$FAULTLINE_PIN_DIR" == /sys/fs/bpf/faultline-test-* ]] && rm -rf "$FAULTLINE_PIN_DIR"
+	[ -z "$TEST_TMP" ] || rm -rf "$TEST_TMP"
+	exit "$rc"
+}
+
+lib_setup() {
+	local t
+	[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, cgroups, BPF)"
+	for t in ip tc nsenter ss bpftool timeout; do
+		command -v "$t" >/dev/null || skip "$t is not installed"
+	done
+	command -v jq >/dev/null || fail "jq is missing: scripts/install-deps.sh installs it"
+	[ -x "$FAULTLINE" ] || fail "$FAULTLINE is missing: run make"
+	[ -x "$FLTNET" ] || fail "$FLTNET is missing: run make"
+	CGROUP_MOUNT=$(awk '{ for (i = 7; i < NF; i++) if ($i == "-") {
+		if ($(i + 1) == "cgroup2") { print $5; exit } break } }' /proc/self/mountinfo)
+	[ -n "$CGROUP_MOUNT" ] || skip "no cgroup2 mount"
+
+	TEST_TMP=$(mktemp -d "/tmp/faultline-$TEST_NAME.XXXXXX") || fail "mktemp"
+	chmod 755 "$TEST_TMP"
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
+	LIB_READY=1
+
+	ip netns add "$NODE_NS" 2>/dev/null || skip "cannot create a network namespace"
+	in_node ip link set dev lo up || fail "lo up in $NODE_NS"
+	in_node "$SIMPOD" bridge --bridge "$BRIDGE" --subnet "$SUBNET4" --subnet "$SUBNET6" ||
+		fail "simpod bridge"
+
+	ip netns add "$SVC_NS" || fail "ip netns add $SVC_NS"
+	in_node ip link add name fltsvc0 type veth peer name eth0 netns "$SVC_NS" ||
+		skip "cannot create a veth pair"
+	in_node ip link set dev fltsvc0 master "$BRIDGE" up &&
+		in_svc ip link set dev lo up &&
+		in_svc ip link set dev eth0 up &&
+		in_svc ip addr add "$SVC_IP4/24" dev eth0 &&
+		in_svc ip addr add "$SVC_IP6/64" dev eth0 nodad &&
+		in_svc ip route add default via "$GW4" &&
+		in_svc ip -6 route add default via "$GW6" || fail "setting up the peer $SVC_NS"
+
+	# The BPF objects that exist already (another faultline's, say) are not this test's.
+	: >"$TEST_TMP/bpf-objects-before"
+	flt_objects >"$TEST_TMP/bpf-objects-before.new"
+	mv "$TEST_TMP/bpf-objects-before.new" "$TEST_TMP/bpf-objects-before"
+	log "$TEST_NAME: node netns $NODE_NS, peer $SVC_NS ($SVC_IP4, $SVC_IP6), pins $FAULTLINE_PIN_DIR"
+}
+
+lib_setup

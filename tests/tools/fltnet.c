@@ -1,0 +1,603 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * fltnet: the traffic tool of faultline's integration tests. Numeric IPv4 and IPv6 addresses
+ * only; every result is one line on stdout, fields separated by single spaces, so that a test
+ * reads it with `read` or awk. Usage errors go to stderr and exit 3.
+ *
+ * fltnet serve tcp|udp PORT... [tcp|udp PORT...]
+ *	Listen on [::] (dual-stack) on every PORT: TCP connections are echoed (a child process
+ *	per connection), UDP datagrams are sent back to their sender. Prints "listening PROTO
+ *	PORT" per socket, then runs until killed.
+ * fltnet connect ADDR PORT [--timeout-ms N]
+ *	One TCP connect: "ok MS" (exit 0), "error ERRNONAME MS" (exit 1) or "timeout MS"
+ *	(exit 2).
+ * fltnet udp ADDR PORT --count N [--interval-us U] [--wait-ms W]
+ *	N numbered datagrams from one unconnected socket, each echo counted once:
+ *	"sent S received R errors E" (S: sends that succeeded, E: sends that failed). Exit 0.
+ * fltnet udp-send ADDR PORT --count N
+ *	N unconnected sendto() calls, no echo expected:
+ *	"sent S errors E first-error ERRNONAME|none". Exit 0 when every send succeeded, else 1.
+ * fltnet tcp-echo ADDR PORT --count N [--timeout-ms N]
+ *	N request/response round trips of 64 bytes on one connection: "ok N MS" (exit 0),
+ *	"error ERRNONAME after K" (exit 1) or "timeout after K" (exit 2), K the round trips done.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EXIT_OK 0
+#define EXIT_ERROR 1
+#define EXIT_TIMEOUT 2
+#define EXIT_USAGE 3
+
+#define MAX_LISTENERS 64
+#define UDP_MAGIC 0x666c746eu /* "fltn" */
+#define ECHO_LEN 64
+#define SOCKET_BUF_BYTES (4 << 20) /* room for thousands of datagrams in flight */
+
+struct udp_probe {
+	uint32_t magic;
+	uint32_t seq;
+};
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static const char *errno_str(int err)
+{
+	static char buf[16];
+	const char *name = strerrorname_np(err);
+
+	if (name)
+		return name;
+	snprintf(buf, sizeof(buf), "E%d", err);
+	return buf;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: fltnet serve tcp|udp PORT... [tcp|udp PORT...]\n"
+			"       fltnet connect ADDR PORT [--timeout-ms N]\n"
+			"       fltnet udp ADDR PORT --count N [--interval-us U] [--wait-ms W]\n"
+			"       fltnet udp-send ADDR PORT --count N\n"
+			"       fltnet tcp-echo ADDR PORT --count N [--timeout-ms N]\n");
+	exit(EXIT_USAGE);
+}
+
+static unsigned long parse_num(const char *what, const char *s, unsigned long max)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || v > max) {
+		fprintf(stderr, "fltnet: %s: \"%s\" is not a number in 0..%lu\n", what, s, max);
+		exit(EXIT_USAGE);
+	}
+	return v;
+}
+
+/* ADDR PORT into a sockaddr; ADDR may be written [v6] too. */
+static void parse_peer(const char *addr, const char *port, struct sockaddr_storage *ss,
+		       socklen_t *len)
+{
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	uint16_t p = parse_num("port", port, 65535);
+	char buf[INET6_ADDRSTRLEN + 2];
+	size_t n = strlen(addr);
+
+	if (n >= 2 && addr[0] == '[' && addr[n - 1] == ']' && n - 2 < sizeof(buf)) {
+		memcpy(buf, addr + 1, n - 2);
+		buf[n - 2] = '\0';
+	} else {
+		snprintf(buf, sizeof(buf), "%s", addr);
+	}
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, buf, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(p);
+		*len = sizeof(*sin);
+	} else if (inet_pton(AF_INET6, buf, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(p);
+		*len = sizeof(*sin6);
+	} else {
+		fprintf(stderr, "fltnet: address \"%s\" is not a numeric IPv4 or IPv6 address\n",
+			addr);
+		exit(EXIT_USAGE);
+	}
+}
+
+struct opts {
+	unsigned long count;
+	unsigned long timeout_ms;
+	unsigned long interval_us;
+	unsigned long wait_ms;
+};
+
+/* The --options after ADDR PORT; count_required for the commands that send N of something. */
+static void parse_opts(int argc, char **argv, struct opts *o, bool count_required)
+{
+	bool have_count = false;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		const char *opt = argv[i];
+
+		if (i + 1 >= argc)
+			usage();
+		if (!strcmp(opt, "--count")) {
+			o->count = parse_num(opt, argv[++i], 100000000);
+			have_count = true;
+		} else if (!strcmp(opt, "--timeout-ms")) {
+			o->timeout_ms = parse_num(opt, argv[++i], INT_MAX);
+		} else if (!strcmp(opt, "--interval-us")) {
+			o->interval_us = parse_num(opt, argv[++i], 10000000);
+		} else if (!strcmp(opt, "--wait-ms")) {
+			o->wait_ms = parse_num(opt, argv[++i], INT_MAX);
+		} else {
+			fprintf(stderr, "fltnet: unknown option \"%s\"\n", opt);
+			usage();
+		}
+	}
+	if (count_required && !have_count)
+		usage();
+}
+
+/* Big socket buffers, so that the tool itself drops nothing; FORCE works as root. */
+static void grow_buffers(int fd)
+{
+	int bytes = SOCKET_BUF_BYTES;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof(bytes)))
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+}
+
+static int listen_on(int type, uint16_t port)
+{
+	struct sockaddr_in6 sin6 = {.sin6_family = AF_INET6, .sin6_port = htons(port)};
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port)};
+	int one = 1, zero = 0;
+	int fd;
+
+	/* Dual-stack on [::]; a namespace without IPv6 falls back to IPv4 only. */
+	fd = socket(AF_INET6, type, 0);
+	if (fd >= 0) {
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&sin6, sizeof(sin6)))
+			goto fail;
+	} else {
+		fd = socket(AF_INET, type, 0);
+		if (fd < 0)
+			goto fail;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)))
+			goto fail;
+	}
+	if (type == SOCK_STREAM && listen(fd, 512))
+		goto fail;
+	if (type == SOCK_DGRAM)
+		grow_buffers(fd);
+	return fd;
+fail:
+	fprintf(stderr, "fltnet: cannot listen on %s port %u: %s\n",
+		type == SOCK_STREAM ? "tcp" : "udp", port, strerror(errno));
+	exit(EXIT_ERROR);
+}
+
+/* A connection's child: echo until the peer closes. */
+static void echo_stream(int fd)
+{
+	char buf[65536];
+	ssize_t n, off, w;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (off = 0; off < n; off += w) {
+			w = write(fd, buf + off, n - off);
+			if (w <= 0)
+				return;
+		}
+	}
+}
+
+static void echo_datagram(int fd)
+{
+	struct sockaddr_storage from;
+	socklen_t fromlen = sizeof(from);
+	char buf[65536];
+	ssize_t n;
+
+	n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fromlen);
+	if (n >= 0)
+		sendto(fd, buf, n, MSG_DONTWAIT, (struct sockaddr *)&from, fromlen);
+}
+
+static void accept_one(int lfd, int *fds, int nfds)
+{
+	pid_t pid;
+	int fd, i;
+
+	fd = accept(lfd, NULL, NULL);
+	if (fd < 0)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		/* The child must not outlive the server a test kills. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		for (i = 0; i < nfds; i++)
+			close(fds[i]);
+		echo_stream(fd);
+		_exit(0);
+	}
+	close(fd);
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+	struct pollfd pfds[MAX_LISTENERS];
+	int fds[MAX_LISTENERS], types[MAX_LISTENERS];
+	int type = -1, nfds = 0, i;
+
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "tcp")) {
+			type = SOCK_STREAM;
+		} else if (!strcmp(argv[i], "udp")) {
+			type = SOCK_DGRAM;
+		} else {
+			uint16_t port = parse_num("port", argv[i], 65535);
+
+			if (type < 0 || nfds == MAX_LISTENERS)
+				usage();
+			fds[nfds] = listen_on(type, port);
+			types[nfds] = type;
+			printf("listening %s %u\n", type == SOCK_STREAM ? "tcp" : "udp", port);
+			nfds++;
+		}
+	}
+	if (!nfds)
+		usage();
+	fflush(stdout);
+	/* Children are reaped by the kernel: no zombies however many connections come. */
+	signal(SIGCHLD, SIG_IGN);
+
+	for (i = 0; i < nfds; i++)
+		pfds[i] = (struct pollfd){.fd = fds[i], .events = POLLIN};
+	for (;;) {
+		if (poll(pfds, nfds, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "fltnet: poll: %s\n", strerror(errno));
+			return EXIT_ERROR;
+		}
+		for (i = 0; i < nfds; i++) {
+			if (!(pfds[i].revents & POLLIN))
+				continue;
+			if (types[i] == SOCK_STREAM)
+				accept_one(fds[i], fds, nfds);
+			else
+				echo_datagram(fds[i]);
+		}
+	}
+}
+
+/*
+ * A non-blocking connect bounded by timeout_ms. Returns 0 connected, a positive errno, or -1
+ * on timeout; *fd_out is the socket (the caller closes it), *elapsed_ms the time taken.
+ */
+static int connect_timed(const struct sockaddr_storage *peer, socklen_t len,
+			 unsigned long timeout_ms, int *fd_out, uint64_t *elapsed_ms)
+{
+	uint64_t start = now_us(), deadline = start + (uint64_t)timeout_ms * 1000;
+	struct pollfd pfd;
+	socklen_t errlen;
+	int fd, err, ret;
+
+	fd = socket(peer->ss_family, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		err = errno;
+		goto out;
+	}
+	*fd_out = fd;
+	if (!connect(fd, (const struct sockaddr *)peer, len)) {
+		err = 0;
+		goto out;
+	}
+	/* A cgroup connect hook's verdict comes back here, synchronously. */
+	if (errno != EINPROGRESS) {
+		err = errno;
+		goto out;
+	}
+	for (;;) {
+		uint64_t now = now_us();
+
+		if (now >= deadline) {
+			err = -1;
+			goto out;
+		}
+		pfd = (struct pollfd){.fd = fd, .events = POLLOUT};
+		ret = poll(&pfd, 1, (deadline - now + 999) / 1000);
+		if (ret < 0 && errno == EINTR)
+			continue;
+		if (ret < 0) {
+			err = errno;
+			goto out;
+		}
+		if (ret == 0)
+			continue;
+		errlen = sizeof(err);
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &errlen))
+			err = errno;
+		goto out;
+	}
+out:
+	*elapsed_ms = (now_us() - start) / 1000;
+	return err;
+}
+
+static int cmd_connect(int argc, char **argv)
+{
+	struct opts o = {.timeout_ms = 3000};
+	struct sockaddr_storage peer;
+	uint64_t ms;
+	socklen_t len;
+	int fd = -1, err;
+
+	if (argc < 2)
+		usage();
+	parse_peer(argv[0], argv[1], &peer, &len);
+	parse_opts(argc - 2, argv + 2, &o, false);
+
+	err = connect_timed(&peer, len, o.timeout_ms, &fd, &ms);
+	if (fd >= 0)
+		close(fd);
+	if (err == 0) {
+		printf("ok %llu\n", (unsigned long long)ms);
+		return EXIT_OK;
+	}
+	if (err < 0) {
+		printf("timeout %llu\n", (unsigned long long)ms);
+		return EXIT_TIMEOUT;
+	}
+	printf("error %s %llu\n", errno_str(err), (unsigned long long)ms);
+	return EXIT_ERROR;
+}
+
+static int udp_socket(int family)
+{
+	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+
+	if (fd < 0) {
+		fprintf(stderr, "fltnet: udp socket: %s\n", strerror(errno));
+		exit(EXIT_ERROR);
+	}
+	grow_buffers(fd);
+	return fd;
+}
+
+/* Read every echo waiting; each sequence number counts once. */
+static void drain_echoes(int fd, uint8_t *seen, unsigned long count, unsigned long *received)
+{
+	struct udp_probe p;
+	ssize_t n;
+
+	while ((n = recv(fd, &p, sizeof(p), MSG_DONTWAIT)) >= 0) {
+		uint32_t seq = ntohl(p.seq);
+
+		if (n != sizeof(p) || ntohl(p.magic) != UDP_MAGIC || seq >= count || seen[seq])
+			continue;
+		seen[seq] = 1;
+		(*received)++;
+	}
+}
+
+static int cmd_udp(int argc, char **argv)
+{
+	struct opts o = {.interval_us = 50, .wait_ms = 500};
+	unsigned long i, sent = 0, errors = 0, received = 0;
+	struct sockaddr_storage peer;
+	struct pollfd pfd;
+	uint64_t start, due, end, now;
+	uint8_t *seen;
+	socklen_t len;
+	int fd;
+
+	if (argc < 2)
+		usage();
+	parse_peer(argv[0], argv[1], &peer, &len);
+	parse_opts(argc - 2, argv + 2, &o, true);
+	fd = udp_socket(peer.ss_family);
+	seen = calloc(o.count ? o.count : 1, 1);
+	if (!seen)
+		return EXIT_ERROR;
+
+	start = now_us();
+	for (i = 0; i < o.count; i++) {
+		struct udp_probe p = {.magic = htonl(UDP_MAGIC), .seq = htonl(i)};
+
+		if (sendto(fd, &p, sizeof(p), 0, (struct sockaddr *)&peer, len) == sizeof(p))
+			sent++;
+		else
+			errors++;
+		/* Pace the sends, reading echoes meanwhile so our receive queue never fills. */
+		due = start + (i + 1) * o.interval_us;
+		do {
+			drain_echoes(fd, seen, o.count, &received);
+			now = now_us();
+			if (due > now + 1000) {
+				pfd = (struct pollfd){.fd = fd, .events = POLLIN};
+				poll(&pfd, 1, (due - now) / 1000);
+			}
+		} while (now_us() < due);
+	}
+	end = now_us() + o.wait_ms * 1000;
+	while (received < sent && (now = now_us()) < end) {
+		pfd = (struct pollfd){.fd = fd, .events = POLLIN};
+		poll(&pfd, 1, (end - now + 999) / 1000);
+		drain_echoes(fd, seen, o.count, &received);
+	}
+	printf("sent %lu received %lu errors %lu\n", sent, received, errors);
+	free(seen);
+	close(fd);
+	return EXIT_OK;
+}
+
+static int cmd_udp_send(int argc, char **argv)
+{
+	struct opts o = {0};
+	unsigned long i, sent = 0, errors = 0;
+	struct sockaddr_storage peer;
+	int fd, first_error = 0;
+	socklen_t len;
+
+	if (argc < 2)
+		usage();
+	parse_peer(argv[0], argv[1], &peer, &len);
+	parse_opts(argc - 2, argv + 2, &o, true);
+	fd = udp_socket(peer.ss_family);
+
+	for (i = 0; i < o.count; i++) {
+		struct udp_probe p = {.magic = htonl(UDP_MAGIC), .seq = htonl(i)};
+
+		if (sendto(fd, &p, sizeof(p), 0, (struct sockaddr *)&peer, len) == sizeof(p)) {
+			sent++;
+			continue;
+		}
+		if (!errors)
+			first_error = errno;
+		errors++;
+	}
+	printf("sent %lu errors %lu first-error %s\n", sent, errors,
+	       errors ? errno_str(first_error) : "none");
+	close(fd);
+	return errors ? EXIT_ERROR : EXIT_OK;
+}
+
+/* Wait for fd to be readable until deadline_us: 1 ready, 0 timed out, -errno. */
+static int wait_readable(int fd, uint64_t deadline_us)
+{
+	struct pollfd pfd;
+	uint64_t now;
+	int ret;
+
+	for (;;) {
+		now = now_us();
+		if (now >= deadline_us)
+			return 0;
+		pfd = (struct pollfd){.fd = fd, .events = POLLIN};
+		ret = poll(&pfd, 1, (deadline_us - now + 999) / 1000);
+		if (ret > 0)
+			return 1;
+		if (ret < 0 && errno != EINTR)
+			return -errno;
+	}
+}
+
+/* One 64-byte request and its echo: 0, a positive errno, or -1 on timeout. */
+static int round_trip(int fd, unsigned long seq, unsigned long timeout_ms)
+{
+	uint64_t deadline = now_us() + (uint64_t)timeout_ms * 1000;
+	char req[ECHO_LEN], resp[ECHO_LEN];
+	size_t got = 0;
+	ssize_t n;
+	int ret;
+
+	memset(req, 'x', sizeof(req));
+	snprintf(req, sizeof(req), "fltnet %lu ", seq);
+	n = send(fd, req, sizeof(req), MSG_NOSIGNAL);
+	if (n < 0)
+		return errno;
+	if (n != sizeof(req))
+		return EIO; /* 64 bytes always fit an empty send buffer */
+	while (got < sizeof(resp)) {
+		ret = wait_readable(fd, deadline);
+		if (ret == 0)
+			return -1;
+		if (ret < 0)
+			return -ret;
+		n = recv(fd, resp + got, sizeof(resp) - got, MSG_DONTWAIT);
+		if (n == 0)
+			return ECONNRESET; /* the peer closed mid-exchange */
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return errno;
+		if (n > 0)
+			got += n;
+	}
+	return memcmp(req, resp, sizeof(req)) ? EBADMSG : 0;
+}
+
+static int cmd_tcp_echo(int argc, char **argv)
+{
+	struct opts o = {.timeout_ms = 3000};
+	struct sockaddr_storage peer;
+	uint64_t start, ms;
+	unsigned long done;
+	socklen_t len;
+	int fd = -1, err;
+
+	if (argc < 2)
+		usage();
+	parse_peer(argv[0], argv[1], &peer, &len);
+	parse_opts(argc - 2, argv + 2, &o, true);
+
+	start = now_us();
+	err = connect_timed(&peer, len, o.timeout_ms, &fd, &ms);
+	for (done = 0; !err && done < o.count; done++)
+		err = round_trip(fd, done, o.timeout_ms);
+	if (fd >= 0)
+		close(fd);
+	if (err == 0) {
+		printf("ok %lu %llu\n", done, (unsigned long long)(now_us() - start) / 1000);
+		return EXIT_OK;
+	}
+	if (err < 0) {
+		printf("timeout after %lu\n", done);
+		return EXIT_TIMEOUT;
+	}
+	printf("error %s after %lu\n", errno_str(err), done);
+	return EXIT_ERROR;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*run)(int argc, char **argv);
+	} cmds[] = {
+		{"serve", cmd_serve},	    {"connect", cmd_connect},	{"udp", cmd_udp},
+		{"udp-send", cmd_udp_send}, {"tcp-echo", cmd_tcp_echo},
+	};
+	size_t i;
+
+	/* Results must reach a pipe even when the test kills us right after. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc < 2)
+		usage();
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].run(argc - 2, argv + 2);
+	fprintf(stderr, "fltnet: unknown command \"%s\"\n", argv[1]);
+	usage();
+	return EXIT_USAGE;
+}
