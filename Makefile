@@ -23,6 +23,7 @@ LIB_SRCS := $(filter-out userspace/main.c,$(wildcard userspace/*.c)) $(wildcard 
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 TEST_SRCS := $(wildcard tests/unit/test_*.c tests/bpf/test_*.c)
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
+BENCHES := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/bpf/bench_*.c))
 TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
 
 ifeq ($(V),1)
@@ -90,7 +91,7 @@ test: tests-build
 demo: all
 	$(Q)scripts/demo.sh
 
-bench: tests-build
+bench: all $(BENCHES)
 	$(Q)scripts/bench.sh
 
 clean:
