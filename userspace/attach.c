@@ -16,6 +16,7 @@
 #include "attach.h"
 #include "links.h"
 #include "log.h"
+#include "state.h"
 
 /* Key of the clsact registry: a clsact that faultline created, counted by its users. */
 struct clsact_key {
@@ -65,21 +66,12 @@ static const char *dir_name(bool ingress)
 
 static int registry_open(const char *pin)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, opts);
-	int fd = bpf_obj_get(pin), err;
+	int fd = bpf_obj_get(pin);
 
-	if (fd >= 0)
-		return fd;
-	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "flt_clsact", sizeof(struct clsact_key),
-			    sizeof(uint32_t), CLSACT_REGISTRY_MAX, &opts);
-	if (fd < 0)
-		return fd;
-	err = bpf_obj_pin(fd, pin);
-	if (err) {
-		close(fd);
-		return err;
-	}
-	return fd;
+	return fd >= 0 ? fd
+		       : state_map_create_pinned(BPF_MAP_TYPE_HASH, "flt_clsact",
+						 sizeof(struct clsact_key), sizeof(uint32_t),
+						 CLSACT_REGISTRY_MAX, pin);
 }
 
 /* Adds delta to the users of a clsact; returns the new count, 0 when it is not faultline's. */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "log.h"
 
 /* Deep enough for any kubelet layout below any cgroupRoot; bounds the walk on odd trees. */
 #define CGROUP_WALK_MAX_DEPTH 8
@@ -220,18 +221,6 @@ static bool path_has_dotdot(const char *rel)
 		p += strspn(p, "/");
 	}
 	return false;
-}
-
-static void __attribute__((format(printf, 3, 4)))
-errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
 }
 
 int cgroup_resolve(const char *rel, char *dir, size_t dirlen, uint64_t *id, char *err,

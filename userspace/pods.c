@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "log.h"
 #include "links.h"
 #include "pods.h"
 
@@ -42,18 +43,6 @@ struct pod_search {
 	pid_t pid;
 	unsigned int v1_hierarchies; /* v1 hierarchies searched */
 };
-
-static void __attribute__((format(printf, 3, 4)))
-errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static bool has_suffix(const char *s, const char *suffix)
 {

@@ -166,12 +166,12 @@ int state_plan_names(char ***names, size_t *n)
 	return 0;
 }
 
-/* The metadata lives in a one-element array map whose value is the JSON text. */
-static int meta_create(const char *pin, uint32_t size)
+int state_map_create_pinned(enum bpf_map_type type, const char *name, uint32_t key_size,
+			    uint32_t value_size, uint32_t max_entries, const char *pin)
 {
 	int fd, err;
 
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "flt_meta", sizeof(uint32_t), size, 1, NULL);
+	fd = bpf_map_create(type, name, key_size, value_size, max_entries, NULL);
 	if (fd < 0)
 		return fd;
 	err = bpf_obj_pin(fd, pin);
@@ -204,7 +204,9 @@ int state_meta_write(const char *name, struct json_object *meta)
 	}
 	if (fd < 0) {
 		size = (uint32_t)((need * 2 + 4095) & ~4095UL);
-		fd = meta_create(pin, size);
+		/* the metadata: a one-element array map whose value is the JSON text */
+		fd = state_map_create_pinned(BPF_MAP_TYPE_ARRAY, "flt_meta", sizeof(uint32_t), size,
+					     1, pin);
 		if (fd < 0)
 			return fd;
 		info.value_size = size;

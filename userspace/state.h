@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include <json-c/json.h>
+#include <linux/bpf.h>
 
 const char *state_root(void);
 
@@ -42,6 +43,10 @@ int state_revert(const char *name);
 
 /* Revert the plans whose deadline has passed; how many through *swept. */
 int state_sweep(int *swept);
+
+/* A map created and pinned at pin; its fd. */
+int state_map_create_pinned(enum bpf_map_type type, const char *name, uint32_t key_size,
+			    uint32_t value_size, uint32_t max_entries, const char *pin);
 
 uint64_t mono_now_ns(void);
 
