@@ -26,9 +26,9 @@ bold() { printf '\n\033[1m%s\033[0m\n' "$*"; }
 
 cleanup() {
 	on_node "$faultline" revert --all >/dev/null 2>&1 || true
-	on_node "$root/scripts/simpod" delete --all >/dev/null || true
 	[ -n "${svc_pid:-}" ] && kill "$svc_pid" 2>/dev/null || true
 	ip netns del flt-demo-svc 2>/dev/null || true
+	on_node "$root/scripts/simpod" delete --all >/dev/null || true
 	ip netns del $node 2>/dev/null || true
 	rm -rf "$work"
 }
