@@ -11,9 +11,16 @@
  * fltnet connect ADDR PORT [--timeout-ms N]
  *	One TCP connect: "ok MS" (exit 0), "error ERRNONAME MS" (exit 1) or "timeout MS"
  *	(exit 2).
- * fltnet udp ADDR PORT --count N [--interval-us U] [--wait-ms W]
- *	N numbered datagrams from one unconnected socket, each echo counted once:
- *	"sent S received R errors E" (S: sends that succeeded, E: sends that failed). Exit 0.
+ * fltnet udp ADDR PORT --count N [--interval-us U] [--wait-ms W] [--no-check]
+ *	N numbered datagrams of UDP_PROBE_LEN bytes from one unconnected socket, each echo
+ *	counted once: "sent S received R errors E duplicates D reordered O corrupted C"
+ *	(S: sends that succeeded, E: sends that failed, D: echoes of a number already seen, O:
+ *	echoes that arrived after a higher number, C: echoes whose bytes changed on the way).
+ *	--no-check sends IPv4 datagrams without a UDP checksum (SO_NO_CHECK), so that a
+ *	corrupted payload is delivered rather than dropped. Exit 0.
+ * fltnet rtt ADDR PORT --count N [--interval-us U] [--timeout-ms T]
+ *	N UDP request/echo round trips, one at a time: "samples S lost L median_us M mean_us A
+ *	stddev_us D p99_us P min_us I max_us X". Exit 0 when at least one sample was taken.
  * fltnet udp-send ADDR PORT --count N
  *	N unconnected sendto() calls, no echo expected:
  *	"sent S errors E first-error ERRNONAME|none". Exit 0 when every send succeeded, else 1.
@@ -24,6 +31,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -47,10 +55,36 @@
 #define ECHO_LEN 64
 #define SOCKET_BUF_BYTES (4 << 20) /* room for thousands of datagrams in flight */
 
+#define UDP_PROBE_LEN 256 /* mostly payload, so that a corrupted bit is most likely in it */
+
 struct udp_probe {
 	uint32_t magic;
 	uint32_t seq;
+	uint8_t pattern[UDP_PROBE_LEN - 8]; /* byte i is (seq + i) & 0xff */
 };
+
+static void probe_fill(struct udp_probe *p, uint32_t seq)
+{
+	size_t i;
+
+	p->magic = htonl(UDP_MAGIC);
+	p->seq = htonl(seq);
+	for (i = 0; i < sizeof(p->pattern); i++)
+		p->pattern[i] = (uint8_t)(seq + i);
+}
+
+/* An echo whose bytes are not those of a probe of its (plausible) number. */
+static bool probe_corrupted(const struct udp_probe *p, ssize_t n)
+{
+	uint32_t seq = ntohl(p->seq);
+	size_t i, bad = 0;
+
+	if (n != sizeof(*p) || ntohl(p->magic) != UDP_MAGIC)
+		return true;
+	for (i = 0; i < sizeof(p->pattern); i++)
+		bad += p->pattern[i] != (uint8_t)(seq + i);
+	return bad != 0;
+}
 
 static uint64_t now_us(void)
 {
@@ -75,7 +109,8 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: fltnet serve tcp|udp PORT... [tcp|udp PORT...]\n"
 			"       fltnet connect ADDR PORT [--timeout-ms N]\n"
-			"       fltnet udp ADDR PORT --count N [--interval-us U] [--wait-ms W]\n"
+			"       fltnet udp ADDR PORT --count N [--interval-us U] [--wait-ms W] [--no-check]\n"
+			"       fltnet rtt ADDR PORT --count N [--interval-us U] [--timeout-ms T]\n"
 			"       fltnet udp-send ADDR PORT --count N\n"
 			"       fltnet tcp-echo ADDR PORT --count N [--timeout-ms N]\n");
 	exit(EXIT_USAGE);
@@ -132,6 +167,7 @@ struct opts {
 	unsigned long timeout_ms;
 	unsigned long interval_us;
 	unsigned long wait_ms;
+	bool no_check;
 };
 
 /* The --options after ADDR PORT; count_required for the commands that send N of something. */
@@ -143,6 +179,10 @@ static void parse_opts(int argc, char **argv, struct opts *o, bool count_require
 	for (i = 0; i < argc; i++) {
 		const char *opt = argv[i];
 
+		if (!strcmp(opt, "--no-check")) {
+			o->no_check = true;
+			continue;
+		}
 		if (i + 1 >= argc)
 			usage();
 		if (!strcmp(opt, "--count")) {
@@ -396,8 +436,13 @@ static int udp_socket(int family)
 	return fd;
 }
 
-/* Read every echo waiting; each sequence number counts once. */
-static void drain_echoes(int fd, uint8_t *seen, unsigned long count, unsigned long *received)
+struct echo_stats {
+	unsigned long received, duplicates, reordered, corrupted;
+	long highest; /* highest number seen, -1 before any */
+};
+
+/* Read every echo waiting; each sequence number counts once as received. */
+static void drain_echoes(int fd, uint8_t *seen, unsigned long count, struct echo_stats *st)
 {
 	struct udp_probe p;
 	ssize_t n;
@@ -405,37 +450,55 @@ static void drain_echoes(int fd, uint8_t *seen, unsigned long count, unsigned lo
 	while ((n = recv(fd, &p, sizeof(p), MSG_DONTWAIT)) >= 0) {
 		uint32_t seq = ntohl(p.seq);
 
-		if (n != sizeof(p) || ntohl(p.magic) != UDP_MAGIC || seq >= count || seen[seq])
+		if (probe_corrupted(&p, n)) {
+			st->corrupted++;
 			continue;
+		}
+		if (seq >= count)
+			continue;
+		if (seen[seq]) {
+			st->duplicates++;
+			continue;
+		}
 		seen[seq] = 1;
-		(*received)++;
+		st->received++;
+		if ((long)seq < st->highest)
+			st->reordered++;
+		else
+			st->highest = seq;
 	}
 }
 
 static int cmd_udp(int argc, char **argv)
 {
 	struct opts o = {.interval_us = 50, .wait_ms = 500};
-	unsigned long i, sent = 0, errors = 0, received = 0;
+	struct echo_stats st = {.highest = -1};
+	unsigned long i, sent = 0, errors = 0;
 	struct sockaddr_storage peer;
 	struct pollfd pfd;
 	uint64_t start, due, end, now;
 	uint8_t *seen;
 	socklen_t len;
-	int fd;
+	int fd, one = 1;
 
 	if (argc < 2)
 		usage();
 	parse_peer(argv[0], argv[1], &peer, &len);
 	parse_opts(argc - 2, argv + 2, &o, true);
 	fd = udp_socket(peer.ss_family);
+	if (o.no_check && setsockopt(fd, SOL_SOCKET, SO_NO_CHECK, &one, sizeof(one))) {
+		fprintf(stderr, "fltnet: SO_NO_CHECK: %s\n", strerror(errno));
+		return EXIT_ERROR;
+	}
 	seen = calloc(o.count ? o.count : 1, 1);
 	if (!seen)
 		return EXIT_ERROR;
 
 	start = now_us();
 	for (i = 0; i < o.count; i++) {
-		struct udp_probe p = {.magic = htonl(UDP_MAGIC), .seq = htonl(i)};
+		struct udp_probe p;
 
+		probe_fill(&p, (uint32_t)i);
 		if (sendto(fd, &p, sizeof(p), 0, (struct sockaddr *)&peer, len) == sizeof(p))
 			sent++;
 		else
@@ -443,7 +506,7 @@ static int cmd_udp(int argc, char **argv)
 		/* Pace the sends, reading echoes meanwhile so our receive queue never fills. */
 		due = start + (i + 1) * o.interval_us;
 		do {
-			drain_echoes(fd, seen, o.count, &received);
+			drain_echoes(fd, seen, o.count, &st);
 			now = now_us();
 			if (due > now + 1000) {
 				pfd = (struct pollfd){.fd = fd, .events = POLLIN};
@@ -452,14 +515,91 @@ static int cmd_udp(int argc, char **argv)
 		} while (now_us() < due);
 	}
 	end = now_us() + o.wait_ms * 1000;
-	while (received < sent && (now = now_us()) < end) {
+	/* duplicates may still come after every number was seen: wait the whole time for them */
+	while ((st.received < sent || o.wait_ms) && (now = now_us()) < end) {
 		pfd = (struct pollfd){.fd = fd, .events = POLLIN};
 		poll(&pfd, 1, (end - now + 999) / 1000);
-		drain_echoes(fd, seen, o.count, &received);
+		drain_echoes(fd, seen, o.count, &st);
+		if (st.received >= sent && !st.duplicates && !st.reordered && !st.corrupted)
+			break; /* nothing odd so far: no reason to wait for more */
 	}
-	printf("sent %lu received %lu errors %lu\n", sent, received, errors);
+	printf("sent %lu received %lu errors %lu duplicates %lu reordered %lu corrupted %lu\n", sent,
+	       st.received, errors, st.duplicates, st.reordered, st.corrupted);
 	free(seen);
 	close(fd);
+	return EXIT_OK;
+}
+
+static int wait_readable(int fd, uint64_t deadline_us);
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmd_rtt(int argc, char **argv)
+{
+	struct opts o = {.interval_us = 10000, .timeout_ms = 2000};
+	struct sockaddr_storage peer;
+	uint64_t *samples, start, sum = 0;
+	unsigned long i, n = 0, lost = 0;
+	double mean, var = 0;
+	socklen_t len;
+	int fd;
+
+	if (argc < 2)
+		usage();
+	parse_peer(argv[0], argv[1], &peer, &len);
+	parse_opts(argc - 2, argv + 2, &o, true);
+	fd = udp_socket(peer.ss_family);
+	samples = calloc(o.count ? o.count : 1, sizeof(*samples));
+	if (!samples)
+		return EXIT_ERROR;
+	for (i = 0; i < o.count; i++) {
+		uint64_t deadline;
+		struct udp_probe p, r;
+		bool got = false;
+		ssize_t k;
+
+		probe_fill(&p, (uint32_t)i);
+		start = now_us();
+		deadline = start + (uint64_t)o.timeout_ms * 1000;
+		if (sendto(fd, &p, sizeof(p), 0, (struct sockaddr *)&peer, len) != sizeof(p)) {
+			lost++;
+			continue;
+		}
+		while (!got && wait_readable(fd, deadline) > 0) {
+			while ((k = recv(fd, &r, sizeof(r), MSG_DONTWAIT)) > 0)
+				if (!probe_corrupted(&r, k) && ntohl(r.seq) == i)
+					got = true;
+		}
+		if (got)
+			samples[n++] = now_us() - start;
+		else
+			lost++;
+		while (now_us() < start + o.interval_us)
+			usleep(100);
+	}
+	close(fd);
+	if (!n) {
+		printf("samples 0 lost %lu\n", lost);
+		free(samples);
+		return EXIT_ERROR;
+	}
+	qsort(samples, n, sizeof(*samples), cmp_u64);
+	for (i = 0; i < n; i++)
+		sum += samples[i];
+	mean = (double)sum / n;
+	for (i = 0; i < n; i++)
+		var += ((double)samples[i] - mean) * ((double)samples[i] - mean);
+	printf("samples %lu lost %lu median_us %llu mean_us %.0f stddev_us %.0f p99_us %llu min_us "
+	       "%llu max_us %llu\n",
+	       n, lost, (unsigned long long)samples[n / 2], mean, n > 1 ? sqrt(var / (n - 1)) : 0.0,
+	       (unsigned long long)samples[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1],
+	       (unsigned long long)samples[0], (unsigned long long)samples[n - 1]);
+	free(samples);
 	return EXIT_OK;
 }
 
@@ -478,8 +618,9 @@ static int cmd_udp_send(int argc, char **argv)
 	fd = udp_socket(peer.ss_family);
 
 	for (i = 0; i < o.count; i++) {
-		struct udp_probe p = {.magic = htonl(UDP_MAGIC), .seq = htonl(i)};
+		struct udp_probe p;
 
+		probe_fill(&p, (uint32_t)i);
 		if (sendto(fd, &p, sizeof(p), 0, (struct sockaddr *)&peer, len) == sizeof(p)) {
 			sent++;
 			continue;
@@ -586,7 +727,7 @@ int main(int argc, char **argv)
 		int (*run)(int argc, char **argv);
 	} cmds[] = {
 		{"serve", cmd_serve},	    {"connect", cmd_connect},	{"udp", cmd_udp},
-		{"udp-send", cmd_udp_send}, {"tcp-echo", cmd_tcp_echo},
+		{"udp-send", cmd_udp_send}, {"tcp-echo", cmd_tcp_echo},	{"rtt", cmd_rtt},
 	};
 	size_t i;
 
