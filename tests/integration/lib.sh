@@ -365,6 +365,21 @@ cleanup() {
 	exit "$rc"
 }
 
+# need_qdisc KIND...: skip unless this kernel has every qdisc KIND (faultline probe says why).
+need_qdisc() {
+	local kind why
+	for kind in "$@"; do
+		[ "$("$FAULTLINE" -j probe | jq -r ".features.$kind.supported")" = true ] && continue
+		why=$("$FAULTLINE" -j probe | jq -r ".features.$kind.why")
+		skip "this kernel lacks the $kind qdisc ($why): run in vm/ (make vm-test)"
+	done
+}
+
+# field LINE NAME: the value after NAME in a "name value name value" line of fltnet.
+field() {
+	awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }' <<<"$1"
+}
+
 lib_setup() {
 	local t
 	[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, cgroups, BPF)"
