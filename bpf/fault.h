@@ -11,6 +11,7 @@
 #ifndef FAULTLINE_FAULT_H
 #define FAULTLINE_FAULT_H
 
+#include <linux/bpf.h> /* struct bpf_spin_lock */
 #include <linux/types.h>
 
 #define FLT_MAX_RULES 16 /* rules (faults) per target */
@@ -26,6 +27,22 @@
 #define FLT_ACT_BLACKHOLE 1 /* drop every matching packet */
 #define FLT_ACT_LOSS 2 /* drop with probability loss_threshold / 2^32 */
 #define FLT_ACT_REJECT 4 /* fail connect() and unconnected UDP sends with reject_errno */
+#define FLT_ACT_DELAY 8 /* edt: departure time += delay_ns, jitter_ns from distribution */
+#define FLT_ACT_RATE 16 /* edt: departures spaced at rate_bytes_per_sec, per target and direction */
+#define FLT_ACT_NETEM 32 /* netem backend: skb->priority = netem_classid, a netem leaf takes it */
+
+/* Delay distributions: netem's tables (iproute2's *.dist), uniform computed. */
+#define FLT_DIST_UNIFORM 0
+#define FLT_DIST_NORMAL 1
+#define FLT_DIST_PARETO 2
+#define FLT_DIST_PARETONORMAL 3
+#define FLT_DIST_COUNT 4
+#define FLT_DIST_TABLE_SIZE 4096 /* value = mu + table[i] * sigma / FLT_DIST_SCALE */
+#define FLT_DIST_SCALE 8192
+
+/* faultline's prio qdisc on a device (netem backend): bands 1..3 as pfifo_fast, netem leaves after. */
+#define FLT_PRIO_HANDLE 0xf1f1U /* the major number of its handle */
+#define FLT_PRIO_FIRST_NETEM_BAND 4
 
 /* Protocols a rule matches: 0 is any; ICMP covers ICMPv6 too. */
 #define FLT_PROTO_ANY 0
@@ -65,6 +82,16 @@ struct flt_rule {
 	struct flt_cidr cidrs[FLT_MAX_CIDRS];
 	struct flt_port_range ports[FLT_MAX_PORTS];
 	struct flt_port_range local_ports[FLT_MAX_PORTS];
+	/* edt backend (FLT_ACT_DELAY, FLT_ACT_RATE) */
+	__u64 delay_ns;
+	__u64 jitter_ns; /* sigma of the distribution; uniform: delay +- jitter */
+	__u64 rate_bytes_per_sec;
+	__u32 delay_correlation; /* netem's: next = (1 - c) * random + c * last; c * 2^32 */
+	__u8 distribution; /* FLT_DIST_* */
+	__u8 pad2[3];
+	/* netem backend (FLT_ACT_NETEM): TC_H_MAKE(FLT_PRIO_HANDLE << 16, band) */
+	__u32 netem_classid;
+	__u32 pad3;
 };
 
 /* Value of flt_rules, indexed by target slot. */
@@ -83,6 +110,30 @@ struct flt_iface_key {
 struct flt_iface {
 	__u32 target_slot;
 	__u32 flags; /* FLT_IFACE_* */
+	/*
+	 * Packets that must wait (delay, rate, netem) need a qdisc on a device's egress: what
+	 * arrives on this interface's ingress is redirected to this IFB device, whose root is fq
+	 * or faultline's prio. 0: no such device (nothing on ingress needs waiting).
+	 */
+	__u32 ifb_ifindex;
+	__u32 pad;
+};
+
+/* Rate state per (slot * FLT_MAX_RULES + rule) * 2 + (direction == ingress): next free time. */
+struct flt_rate_state {
+	struct bpf_spin_lock lock;
+	__u32 pad;
+	__u64 next_ns;
+};
+
+/* Key of the per-flow departure times that keep a flow's packets in order under jitter. */
+struct flt_flow_key {
+	__u32 slot_rule; /* slot * FLT_MAX_RULES + rule */
+	__u32 flow_hash; /* skb hash, with the direction in its low bit */
+};
+
+struct flt_dist_table {
+	__s16 values[FLT_DIST_TABLE_SIZE];
 };
 
 /* Per-attachment cgroup storage: which target a cgroup program attachment serves. */

@@ -25,7 +25,10 @@
 #include "out.h"
 #include "plan.h"
 #include "pods.h"
+#include "probe.h"
+#include "qdisc.h"
 #include "rules.h"
+#include "shaping.h"
 #include "state.h"
 #include "values.h"
 
@@ -48,6 +51,12 @@ struct slot {
 	size_t faults[FLT_MAX_RULES]; /* plan fault indices, in rule order */
 	size_t nrules;
 	unsigned int actions; /* union over its rules */
+	/* where packets wait (delay, rate, netem), per rule and for its devices */
+	bool waits;
+	unsigned int wait_directions; /* FLT_DIR_* of its waiting faults */
+	enum shaping_kind kinds[FLT_MAX_RULES];
+	enum shaping_kind device_kind;
+	int *ifb_ifindex; /* per interface, 0 when none */
 };
 
 struct apply {
@@ -65,6 +74,8 @@ struct apply {
 	struct json_object *attachments;
 	char errbuf[1024];
 	bool created; /* the plan's pin folder exists: a failure must revert */
+	bool caps_known;
+	struct shaping_caps caps;
 };
 
 static int netns_ino_of(const char *path, uint64_t *ino)
@@ -177,6 +188,24 @@ static int resolve_interface(struct apply *ap, struct slot *s)
 	return 0;
 }
 
+/* Which backend each waiting fault gets, from what this kernel has (asked once, if needed). */
+static int plan_shaping(struct apply *ap, struct slot *s)
+{
+	if (!s->waits)
+		return 0;
+	if (!ap->caps_known) {
+		ap->caps.fq = qdisc_supported("fq");
+		ap->caps.netem = qdisc_supported("netem");
+		ap->caps.prio = qdisc_supported("prio");
+		ap->caps_known = true;
+	}
+	s->ifb_ifindex = calloc(s->nifaces ? s->nifaces : 1, sizeof(*s->ifb_ifindex));
+	if (!s->ifb_ifindex)
+		return -ENOMEM;
+	return shaping_plan(&ap->plan, s->faults, s->nrules, &ap->caps, s->kinds, &s->device_kind,
+			    ap->errbuf, sizeof(ap->errbuf));
+}
+
 /* The same interface under two targets would need two rule sets in one flt_ifaces entry. */
 static int check_overlap(struct apply *ap)
 {
@@ -227,6 +256,10 @@ static int resolve_targets(struct apply *ap)
 					continue;
 				s->faults[s->nrules++] = f;
 				s->actions |= plan->faults[f].actions;
+				if (shaping_fault_waits(&plan->faults[f])) {
+					s->waits = true;
+					s->wait_directions |= plan->faults[f].direction;
+				}
 			}
 		}
 	}
@@ -250,6 +283,9 @@ static int resolve_targets(struct apply *ap)
 		default:
 			err = -EINVAL;
 		}
+		if (err)
+			return err;
+		err = plan_shaping(ap, s);
 		if (err)
 			return err;
 	}
@@ -288,7 +324,7 @@ static bool slot_needs(const struct slot *s, enum hook h)
 	switch (h) {
 	case HOOK_TC_INGRESS:
 	case HOOK_TC_EGRESS:
-		return s->nifaces > 0 && (s->actions & PACKET_ACTIONS);
+		return s->nifaces > 0 && ((s->actions & PACKET_ACTIONS) || s->waits);
 	case HOOK_CG_INGRESS:
 	case HOOK_CG_EGRESS:
 		/* pods' packets are handled on their veth; a cgroup target has no interface */
@@ -361,17 +397,22 @@ static int load_instance(struct apply *ap, uint32_t k)
 					 (uint32_t)(total_ifaces(ap) ? total_ifaces(ap) : 1));
 		bpf_map__set_max_entries(skel->maps.flt_counters,
 					 (uint32_t)ap->nslots * FLT_MAX_RULES);
+		bpf_map__set_max_entries(skel->maps.flt_rate,
+					 (uint32_t)ap->nslots * FLT_MAX_RULES * 2);
+		bpf_map__set_max_entries(skel->maps.flt_delay_rnd,
+					 (uint32_t)ap->nslots * FLT_MAX_RULES);
 	} else {
-		struct fault_bpf *first = ap->skels[0];
+		/* every map is the first instance's: one rule store, one set of counters */
+		struct bpf_map *map, *first;
 
-		err = bpf_map__reuse_fd(skel->maps.flt_rules, bpf_map__fd(first->maps.flt_rules));
-		err = err ?: bpf_map__reuse_fd(skel->maps.flt_ifaces,
-					       bpf_map__fd(first->maps.flt_ifaces));
-		err = err ?: bpf_map__reuse_fd(skel->maps.flt_counters,
-					       bpf_map__fd(first->maps.flt_counters));
-		err = err ?: bpf_map__reuse_fd(skel->maps.flt_cg, bpf_map__fd(first->maps.flt_cg));
-		if (err)
-			return err;
+		bpf_object__for_each_map(map, skel->obj) {
+			if (bpf_map__is_internal(map))
+				continue;
+			first = bpf_object__find_map_by_name(ap->skels[0]->obj, bpf_map__name(map));
+			err = first ? bpf_map__reuse_fd(map, bpf_map__fd(first)) : -ENOENT;
+			if (err)
+				return err;
+		}
 	}
 	err = fault_bpf__load(skel);
 	if (err) {
@@ -416,15 +457,24 @@ static int fill_maps(struct apply *ap, uint64_t deadline_ns)
 	for (k = 0; k < ap->nslots && !err; k++) {
 		struct slot *s = &ap->slots[k];
 
+		size_t netem_index = 0;
+
 		memset(tr, 0, sizeof(*tr));
 		tr->nrules = (uint32_t)s->nrules;
 		for (i = 0; i < s->nrules; i++)
-			rule_encode(&ap->plan.faults[s->faults[i]], deadline_ns, &tr->rules[i]);
+			rule_encode(&ap->plan.faults[s->faults[i]], deadline_ns,
+				    s->kinds[i] == SHAPING_NETEM ? shaping_netem_classid(netem_index++)
+								 : 0,
+				    &tr->rules[i]);
 		err = bpf_map_update_elem(rules_fd, &k, tr, BPF_ANY);
 		for (i = 0; i < s->nifaces && !err; i++) {
 			struct flt_iface_key key = { .ifindex = (uint32_t)s->ifaces[i].ifindex,
 						     .netns_slot = s->netns_slot };
-			struct flt_iface val = { .target_slot = k, .flags = s->iface_flags };
+			struct flt_iface val = { .target_slot = k,
+						 .flags = s->iface_flags,
+						 .ifb_ifindex = s->ifb_ifindex
+									? (uint32_t)s->ifb_ifindex[i]
+									: 0 };
 
 			err = bpf_map_update_elem(ifaces_fd, &key, &val, BPF_NOEXIST);
 		}
@@ -570,6 +620,87 @@ static int attach_all(struct apply *ap)
 	return err;
 }
 
+static int record_cb(void *ctx, struct json_object *rec)
+{
+	return record_attachment(ctx, rec);
+}
+
+/* The queues of every device where packets of a waiting fault must wait. */
+static int setup_queues(struct apply *ap)
+{
+	size_t k, i;
+	int err;
+
+	for (k = 0; k < ap->nslots; k++) {
+		struct slot *s = &ap->slots[k];
+
+		for (i = 0; s->waits && i < s->nifaces; i++) {
+			struct shaping_device dev = {
+				.ifindex = s->ifaces[i].ifindex,
+				.ifname = s->ifaces[i].name,
+				.netns_path = s->netns_path,
+				.netns_ino = s->netns_ino,
+				.kind = s->device_kind,
+				.plan = &ap->plan,
+				.faults = s->faults,
+				.kinds = s->kinds,
+				.nfaults = s->nrules,
+			};
+
+			shaping_sides(s->wait_directions, s->iface_flags & FLT_IFACE_SWAP,
+				      &dev.egress_queue, &dev.ifb);
+			err = shaping_setup(&dev, record_cb, ap, &s->ifb_ifindex[i], ap->errbuf,
+					    sizeof(ap->errbuf));
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
+/* netem's distribution tables, for the edt delays drawn from them (loaded once per plan). */
+static int fill_dist_tables(struct apply *ap)
+{
+	static const char *const names[FLT_DIST_COUNT] = {
+		[FLT_DIST_NORMAL] = "normal",
+		[FLT_DIST_PARETO] = "pareto",
+		[FLT_DIST_PARETONORMAL] = "paretonormal",
+	};
+	bool wanted[FLT_DIST_COUNT] = { false };
+	struct flt_dist_table *table;
+	int16_t *values;
+	size_t k, i, len;
+	uint32_t d;
+	int err = 0;
+
+	for (k = 0; k < ap->nslots; k++)
+		for (i = 0; i < ap->slots[k].nrules; i++)
+			if (ap->slots[k].kinds[i] == SHAPING_EDT)
+				wanted[ap->plan.faults[ap->slots[k].faults[i]].distribution] = true;
+	table = calloc(1, sizeof(*table));
+	if (!table)
+		return -ENOMEM;
+	for (d = 0; d < FLT_DIST_COUNT && !err; d++) {
+		if (!wanted[d] || !names[d])
+			continue;
+		err = netem_dist_load(names[d], &values, &len);
+		if (err) {
+			snprintf(ap->errbuf, sizeof(ap->errbuf),
+				 "cannot read iproute2's %s distribution table: %s", names[d],
+				 strerror(-err));
+			break;
+		}
+		memset(table, 0, sizeof(*table));
+		memcpy(table->values, values,
+		       (len < FLT_DIST_TABLE_SIZE ? len : FLT_DIST_TABLE_SIZE) * sizeof(int16_t));
+		free(values);
+		err = bpf_map_update_elem(bpf_map__fd(ap->skels[0]->maps.flt_dist), &d, table,
+					  BPF_ANY);
+	}
+	free(table);
+	return err;
+}
+
 static int resolve_tc_mode(struct apply *ap)
 {
 	int err = tc_mode_from_env(&ap->tc_mode), tcx;
@@ -622,18 +753,16 @@ static int apply_kernel(struct apply *ap)
 			return err;
 	}
 	err = pin_maps(ap);
+	err = err ?: fill_dist_tables(ap);
 	if (err)
 		return err;
 	/* the deadline counts from the moment faults can first take effect */
 	deadline_ns = mono_now_ns() + ap->plan.duration_ms * 1000000ULL;
-	err = fill_maps(ap, deadline_ns);
-	if (err)
-		return err;
 	ap->meta = meta_new(ap, deadline_ns);
 	err = state_meta_write(ap->plan.name, ap->meta);
-	if (err)
-		return err;
-	return attach_all(ap);
+	err = err ?: setup_queues(ap);
+	err = err ?: fill_maps(ap, deadline_ns);
+	return err ?: attach_all(ap);
 }
 
 static void print_slot(const struct apply *ap, const struct slot *s)
@@ -669,6 +798,26 @@ static void print_slot(const struct apply *ap, const struct slot *s)
 			out_text("\n");
 			out_object_end();
 		}
+	}
+	out_array_end();
+	out_array_begin("queues");
+	for (i = 0; s->waits && i < s->nifaces; i++) {
+		bool egress_queue, ifb;
+
+		shaping_sides(s->wait_directions, s->iface_flags & FLT_IFACE_SWAP, &egress_queue,
+			      &ifb);
+		out_object_begin(NULL);
+		out_string("interface", "    queue on %s:", s->ifaces[i].name);
+		out_string("qdisc", " %s root",
+			   s->device_kind == SHAPING_EDT ? "fq (edt)" : "prio with netem leaves");
+		out_bool("egress", NULL, egress_queue);
+		out_bool("ifb", NULL, ifb);
+		out_text("%s%s", egress_queue ? " on its egress" : "",
+			 ifb ? (egress_queue ? ", and on an IFB for its ingress"
+					     : " on an IFB for its ingress")
+			     : "");
+		out_text("\n");
+		out_object_end();
 	}
 	out_array_end();
 	out_array_begin("faults");
@@ -710,6 +859,7 @@ static void apply_free(struct apply *ap)
 	for (i = 0; i < ap->nslots; i++) {
 		pod_release(&ap->slots[i].pod);
 		free(ap->slots[i].ifaces);
+		free(ap->slots[i].ifb_ifindex);
 	}
 	free(ap->slots);
 	json_object_put(ap->meta);

@@ -16,6 +16,7 @@
 #include "attach.h"
 #include "links.h"
 #include "log.h"
+#include "shaping.h"
 #include "state.h"
 
 /* Key of the clsact registry: a clsact that faultline created, counted by its users. */
@@ -338,6 +339,9 @@ int attach_remove(struct json_object *rec)
 
 	if (!kind)
 		return -EINVAL;
+	err = shaping_remove(rec);
+	if (err != 1)
+		return err;
 	if (strcmp(kind, "clsact")) {
 		/* a pinned link detaches when its last reference, the pin, goes */
 		if (link && unlink(link) && errno != ENOENT)

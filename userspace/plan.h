@@ -22,6 +22,17 @@ struct plan_pos {
 };
 
 /* One element of a target's pods/cgroups/netns/interfaces list, exactly as the plan wrote it. */
+enum plan_backend {
+	PLAN_BACKEND_AUTO,
+	PLAN_BACKEND_EDT,
+	PLAN_BACKEND_NETEM,
+};
+
+#define PLAN_NETEM_DUPLICATE 1
+#define PLAN_NETEM_CORRUPT 2
+#define PLAN_NETEM_REORDER 4
+#define PLAN_NETEM_LOSS_GE 8 /* loss: {model: gilbert-elliott, ...}; FLT_ACT_LOSS is not set then */
+
 struct plan_target_id {
 	char *id;
 	enum target_kind kind;
@@ -62,6 +73,24 @@ struct plan_fault {
 	unsigned int actions; /* FLT_ACT_* */
 	double loss_percent;  /* with FLT_ACT_LOSS: 0 < p <= 100 */
 	int reject_errno;     /* with FLT_ACT_REJECT: positive errno */
+
+	/* Latency and shaping (FLT_ACT_DELAY, FLT_ACT_RATE in actions) */
+	enum plan_backend backend;   /* backend: auto (default) | edt | netem */
+	uint64_t delay_ns;	     /* delay.time */
+	uint64_t jitter_ns;	     /* delay.jitter, 0 if absent */
+	uint8_t distribution;	     /* delay.distribution: FLT_DIST_*, default uniform */
+	double delay_correlation;    /* delay.correlation in percent, 0 if absent */
+	uint64_t rate_bytes_per_sec; /* rate.bandwidth */
+
+	/* netem-only effects: a fault with any of them needs the netem backend */
+	unsigned int netem_effects; /* PLAN_NETEM_* */
+	double duplicate_percent;
+	double corrupt_percent;
+	double reorder_percent; /* needs a delay on the same fault */
+	double reorder_correlation;
+	/* loss: {model: gilbert-elliott, p, r, h, k}: percents as written (the model's h and k:
+	 * probabilities of no loss in the bad and in the good state) */
+	double ge_p, ge_r, ge_h, ge_k;
 };
 
 struct plan {

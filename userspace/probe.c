@@ -21,6 +21,8 @@
 #include "cgroup.h"
 #include "commands.h"
 #include "out.h"
+#include "probe.h"
+#include "qdisc.h"
 
 struct finding {
 	bool yes;
@@ -145,12 +147,11 @@ static void probe_tp_btf(struct finding *f)
 	}
 }
 
-/*
- * Whether a qdisc kind exists, asked of the kernel itself: in a child in a new, empty network
- * namespace, add it to that namespace's loopback. Nothing outside the child changes.
- */
-static int qdisc_supported(const char *kind)
+/* Asked of the kernel itself: in a child, in a new and empty network namespace. */
+int qdisc_supported(const char *kind)
 {
+	const struct netem_opts netem = { .limit = 1000 };
+	const struct fq_opts fq = { .limit = 10000, .flow_limit = 100 };
 	struct nl_sock *sk;
 	struct rtnl_qdisc *q;
 	int status, err;
@@ -161,17 +162,20 @@ static int qdisc_supported(const char *kind)
 	if (pid == 0) {
 		if (unshare(CLONE_NEWNET))
 			_exit(EPERM);
+		/* the new namespace's loopback, ifindex 1, takes the qdisc */
+		if (!strcmp(kind, "fq"))
+			_exit(-qdisc_fq_add(1, TC_H_ROOT, TC_H_MAKE(1U << 16, 0), &fq));
+		if (!strcmp(kind, "netem"))
+			_exit(-qdisc_netem_add(1, TC_H_ROOT, TC_H_MAKE(1U << 16, 0), &netem));
+		if (!strcmp(kind, "prio"))
+			_exit(-qdisc_prio_add(1, TC_H_ROOT, TC_H_MAKE(1U << 16, 0), 3));
 		sk = nl_socket_alloc();
 		q = rtnl_qdisc_alloc();
 		if (!sk || !q || nl_connect(sk, NETLINK_ROUTE))
 			_exit(EIO);
 		rtnl_tc_set_ifindex(TC_CAST(q), 1);
-		if (!strcmp(kind, "clsact")) {
-			rtnl_tc_set_parent(TC_CAST(q), TC_H_CLSACT);
-			rtnl_tc_set_handle(TC_CAST(q), TC_H_MAKE(TC_H_CLSACT, 0));
-		} else {
-			rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
-		}
+		rtnl_tc_set_parent(TC_CAST(q), TC_H_CLSACT);
+		rtnl_tc_set_handle(TC_CAST(q), TC_H_MAKE(TC_H_CLSACT, 0));
 		rtnl_tc_set_kind(TC_CAST(q), kind);
 		err = rtnl_qdisc_add(sk, q, NLM_F_CREATE);
 		_exit(err == 0 ? 0 : err == -NLE_PERM ? EPERM : ENOENT);
@@ -198,8 +202,8 @@ static void probe_qdisc(struct finding *f, const char *kind, const char *use)
 
 int cmd_probe(const struct cmd_opts *opts)
 {
-	struct finding f[12];
-	const char *names[12];
+	struct finding f[16];
+	const char *names[16];
 	struct utsname uts;
 	size_t n = 0, i;
 
@@ -232,6 +236,8 @@ int cmd_probe(const struct cmd_opts *opts)
 	probe_qdisc(&f[n++], "fq", "delay and rate with the edt backend");
 	names[n] = "netem";
 	probe_qdisc(&f[n++], "netem", "the netem backend");
+	names[n] = "prio";
+	probe_qdisc(&f[n++], "prio", "steering to netem leaves, for the netem backend");
 
 	out_object_begin(NULL);
 	out_string("kernel", "kernel %s\n", uts.release);

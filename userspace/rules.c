@@ -14,6 +14,15 @@ uint64_t rule_loss_threshold(double percent)
 	return (uint64_t)llround(percent / 100.0 * 4294967296.0);
 }
 
+uint32_t rule_fraction_u32(double percent)
+{
+	if (percent <= 0)
+		return 0;
+	if (percent >= 100)
+		return UINT32_MAX;
+	return (uint32_t)llround(percent / 100.0 * 4294967295.0);
+}
+
 static void cidr_encode(const struct plan_cidr *in, struct flt_cidr *out)
 {
 	uint8_t mask[16] = { 0 };
@@ -42,16 +51,28 @@ static uint8_t ranges_encode(const struct plan_port_range *in, size_t n, struct 
 	return (uint8_t)i;
 }
 
-void rule_encode(const struct plan_fault *fault, uint64_t deadline_ns, struct flt_rule *rule)
+void rule_encode(const struct plan_fault *fault, uint64_t deadline_ns, uint32_t netem_classid,
+		 struct flt_rule *rule)
 {
 	size_t i;
 
 	memset(rule, 0, sizeof(*rule));
 	rule->deadline_ns = deadline_ns;
 	rule->actions = (uint8_t)fault->actions;
+	if (netem_classid) {
+		rule->actions &= ~(FLT_ACT_LOSS | FLT_ACT_DELAY | FLT_ACT_RATE);
+		rule->actions |= FLT_ACT_NETEM;
+		rule->netem_classid = netem_classid;
+	} else {
+		rule->delay_ns = fault->actions & FLT_ACT_DELAY ? fault->delay_ns : 0;
+		rule->jitter_ns = fault->actions & FLT_ACT_DELAY ? fault->jitter_ns : 0;
+		rule->distribution = fault->distribution;
+		rule->delay_correlation = rule_fraction_u32(fault->delay_correlation);
+		rule->rate_bytes_per_sec = fault->actions & FLT_ACT_RATE ? fault->rate_bytes_per_sec : 0;
+	}
 	rule->direction = (uint8_t)fault->direction;
 	rule->protocol = fault->protocol;
-	if (fault->actions & FLT_ACT_LOSS)
+	if (rule->actions & FLT_ACT_LOSS)
 		rule->loss_threshold = rule_loss_threshold(fault->loss_percent);
 	if (fault->actions & FLT_ACT_REJECT)
 		rule->reject_errno = (uint16_t)fault->reject_errno;

@@ -11,7 +11,15 @@
 /* loss percent (0 < p <= 100) -> threshold for bpf_get_prandom_u32(): 100% is 2^32 (always). */
 uint64_t rule_loss_threshold(double percent);
 
-/* Encode one fault as a kernel rule that stops having effect at deadline_ns (CLOCK_MONOTONIC). */
-void rule_encode(const struct plan_fault *fault, uint64_t deadline_ns, struct flt_rule *rule);
+/* A probability or correlation in percent as the kernel's fraction of 2^32 (UINT32_MAX at 100%). */
+uint32_t rule_fraction_u32(double percent);
+
+/*
+ * Encode one fault as a kernel rule that stops having effect at deadline_ns (CLOCK_MONOTONIC).
+ * netem_classid non-zero: the fault's delay, rate and loss are the netem leaf's of that class,
+ * so the rule only steers packets there (FLT_ACT_NETEM); blackhole and reject stay the kernel's.
+ */
+void rule_encode(const struct plan_fault *fault, uint64_t deadline_ns, uint32_t netem_classid,
+		 struct flt_rule *rule);
 
 #endif /* FAULTLINE_RULES_H */

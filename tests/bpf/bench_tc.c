@@ -15,6 +15,9 @@
  *                    whose 8 CIDRs all miss: the longest scan (IPv4 and IPv6)
  *   16-rules-match   16 matching loss rules that never drop: 16 counter updates
  *   blackhole        one matching blackhole rule: the packet is dropped
+ *   delay            one matching delay rule (edt): a departure time and the flow's last one
+ *   delay-jitter     the same with uniform jitter and 25% correlation: a random draw more
+ *   rate+delay       one rule with a rate (a spin lock) and a normal-table delay
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -142,6 +145,38 @@ static void fill_blackhole(struct flt_target_rules *tr, __u64 deadline_ns)
 	tr->rules[0].direction = FLT_DIR_BOTH;
 }
 
+static void fill_delay_rule(struct flt_target_rules *tr, __u64 deadline_ns, __u8 actions)
+{
+	tr->nrules = 1;
+	memset(&tr->rules[0], 0, sizeof(tr->rules[0]));
+	tr->rules[0].deadline_ns = deadline_ns;
+	tr->rules[0].actions = actions;
+	tr->rules[0].direction = FLT_DIR_BOTH;
+	tr->rules[0].delay_ns = 10 * 1000000ULL;
+}
+
+static void fill_delay(struct flt_target_rules *tr, __u64 deadline_ns)
+{
+	fill_delay_rule(tr, deadline_ns, FLT_ACT_DELAY);
+}
+
+static void fill_delay_jitter(struct flt_target_rules *tr, __u64 deadline_ns)
+{
+	fill_delay_rule(tr, deadline_ns, FLT_ACT_DELAY);
+	tr->rules[0].jitter_ns = 1000000;
+	tr->rules[0].distribution = FLT_DIST_UNIFORM;
+	tr->rules[0].delay_correlation = 1U << 30; /* 25% */
+}
+
+/* The normal table is left zero: its cost is the lookup, whatever its values. */
+static void fill_rate_delay(struct flt_target_rules *tr, __u64 deadline_ns)
+{
+	fill_delay_rule(tr, deadline_ns, FLT_ACT_DELAY | FLT_ACT_RATE);
+	tr->rules[0].jitter_ns = 1000000;
+	tr->rules[0].distribution = FLT_DIST_NORMAL;
+	tr->rules[0].rate_bytes_per_sec = 1250000000; /* 10 Gbit/s */
+}
+
 static const struct bench_case cases[] = {
 	{"not-a-target", AF_INET, fill_blackhole, 0},
 	{"1-rule-miss", AF_INET, fill_one_rule_miss, 1},
@@ -149,6 +184,9 @@ static const struct bench_case cases[] = {
 	{"16-rules-miss-v6", AF_INET6, fill_16_rules_miss, 1},
 	{"16-rules-match", AF_INET, fill_16_rules_match, 1},
 	{"blackhole", AF_INET, fill_blackhole, 1},
+	{"delay", AF_INET, fill_delay, 1},
+	{"delay-jitter", AF_INET, fill_delay_jitter, 1},
+	{"rate+delay", AF_INET, fill_rate_delay, 1},
 };
 
 /* An Ethernet + IP + TCP frame from port 40000 to port 80 of a peer no CIDR covers. */
@@ -284,6 +322,8 @@ static int bench_targets(__u32 n, __u32 rounds, __u32 repeat)
 	bpf_map__set_max_entries(skel->maps.flt_rules, n + 1);
 	bpf_map__set_max_entries(skel->maps.flt_ifaces, n + 1);
 	bpf_map__set_max_entries(skel->maps.flt_counters, (n + 1) * FLT_MAX_RULES);
+	bpf_map__set_max_entries(skel->maps.flt_rate, (n + 1) * FLT_MAX_RULES * 2);
+	bpf_map__set_max_entries(skel->maps.flt_delay_rnd, (n + 1) * FLT_MAX_RULES);
 	err = fault_bpf__load(skel);
 	err = err ?: fill_other_targets(skel, n, deadline_ns);
 	for (i = 0; !err && i < sizeof(cases) / sizeof(cases[0]); i++) {

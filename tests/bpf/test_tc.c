@@ -9,9 +9,12 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -322,12 +325,19 @@ static void set_rule(__u32 slot, struct flt_rule rule)
 	set_rules(slot, &rule, 1);
 }
 
-static void set_iface(__u32 ifindex, __u32 netns_slot, __u32 target_slot, __u32 flags)
+static void set_iface_ifb(__u32 ifindex, __u32 netns_slot, __u32 target_slot, __u32 flags,
+			  __u32 ifb_ifindex)
 {
 	struct flt_iface_key key = {.ifindex = ifindex, .netns_slot = netns_slot};
-	struct flt_iface val = {.target_slot = target_slot, .flags = flags};
+	struct flt_iface val = {
+		.target_slot = target_slot, .flags = flags, .ifb_ifindex = ifb_ifindex};
 
 	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.flt_ifaces), &key, &val, 0), 0);
+}
+
+static void set_iface(__u32 ifindex, __u32 netns_slot, __u32 target_slot, __u32 flags)
+{
+	set_iface_ifb(ifindex, netns_slot, target_slot, flags, 0);
 }
 
 /* The counters of (slot, rule), summed over CPUs. */
@@ -348,29 +358,47 @@ static struct flt_counters counters_of(__u32 slot, __u32 rule)
 	return sum;
 }
 
-/* Empties every map: each test starts from no rules, no interfaces and zero counters. */
+/*
+ * Empties every map but flt_dist: each test starts from no rules, no interfaces, zero counters,
+ * no rate or flow state.
+ */
 static int reset_maps(void **state)
 {
 	struct flt_target_rules *empty = calloc(1, sizeof(*empty));
 	struct flt_counters *zeros = calloc((size_t)ncpus, sizeof(*zeros));
+	__u64 *rnd_zeros = calloc((size_t)ncpus, sizeof(*rnd_zeros)); /* per-CPU values: 8 bytes */
 	int ifaces_fd = bpf_map__fd(skel->maps.flt_ifaces);
+	int flows_fd = bpf_map__fd(skel->maps.flt_flows);
+	struct flt_rate_state rate_zero = {0};
+	struct flt_flow_key flow, next_flow;
 	struct flt_iface_key key, next;
 	__u32 i;
 
 	(void)state;
-	if (!empty || !zeros)
+	if (!empty || !zeros || !rnd_zeros)
 		goto fail;
 	for (i = 0; i < NSLOTS; i++)
 		if (bpf_map_update_elem(bpf_map__fd(skel->maps.flt_rules), &i, empty, 0))
 			goto fail;
-	for (i = 0; i < NSLOTS * FLT_MAX_RULES; i++)
-		if (bpf_map_update_elem(bpf_map__fd(skel->maps.flt_counters), &i, zeros, 0))
+	for (i = 0; i < NSLOTS * FLT_MAX_RULES; i++) {
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.flt_counters), &i, zeros, 0) ||
+		    bpf_map_update_elem(bpf_map__fd(skel->maps.flt_delay_rnd), &i, rnd_zeros, 0))
+			goto fail;
+	}
+	for (i = 0; i < NSLOTS * FLT_MAX_RULES * 2; i++)
+		if (bpf_map_update_elem(bpf_map__fd(skel->maps.flt_rate), &i, &rate_zero, 0))
 			goto fail;
 	while (!bpf_map_get_next_key(ifaces_fd, NULL, &next)) {
 		key = next;
 		if (bpf_map_delete_elem(ifaces_fd, &key))
 			goto fail;
 	}
+	while (!bpf_map_get_next_key(flows_fd, NULL, &next_flow)) {
+		flow = next_flow;
+		if (bpf_map_delete_elem(flows_fd, &flow))
+			goto fail;
+	}
+	free(rnd_zeros);
 	free(empty);
 	free(zeros);
 	/* the usual target: the loopback (test_run's device) in netns slot 0 is target slot 0 */
@@ -379,6 +407,7 @@ static int reset_maps(void **state)
 fail:
 	free(empty);
 	free(zeros);
+	free(rnd_zeros);
 	return -1;
 }
 
@@ -900,25 +929,23 @@ static int destroy_second_instance(void **state)
 	return 0;
 }
 
-/* Userspace loads one tc instance per network namespace, all sharing the maps. */
+/* Userspace loads one tc instance per network namespace, all sharing every map. */
 static struct fault_bpf *load_instance_for_netns_slot(__u32 netns_slot)
 {
-	struct bpf_map *maps[] = {skel->maps.flt_rules, skel->maps.flt_ifaces,
-				  skel->maps.flt_counters, skel->maps.flt_cg};
 	struct fault_bpf *inst = fault_bpf__open();
-	struct bpf_map *inst_maps[4];
+	struct bpf_map *map, *first;
 	struct bpf_program *prog;
-	size_t i;
 
 	assert_non_null(inst);
 	second_instance = inst;
-	inst_maps[0] = inst->maps.flt_rules;
-	inst_maps[1] = inst->maps.flt_ifaces;
-	inst_maps[2] = inst->maps.flt_counters;
-	inst_maps[3] = inst->maps.flt_cg;
 	inst->rodata->flt_netns_slot = netns_slot;
-	for (i = 0; i < 4; i++)
-		assert_int_equal(bpf_map__reuse_fd(inst_maps[i], bpf_map__fd(maps[i])), 0);
+	bpf_object__for_each_map(map, inst->obj) {
+		if (bpf_map__is_internal(map)) /* .rodata: the instance's own netns slot */
+			continue;
+		first = bpf_object__find_map_by_name(skel->obj, bpf_map__name(map));
+		assert_non_null(first);
+		assert_int_equal(bpf_map__reuse_fd(map, bpf_map__fd(first)), 0);
+	}
 	bpf_object__for_each_program(prog, inst->obj)
 		bpf_program__set_autoload(prog, prog == inst->progs.flt_tc_egress);
 	assert_int_equal(fault_bpf__load(inst), 0);
@@ -956,6 +983,676 @@ static void test_cgroup_skb_without_configured_target_passes(void **state)
 	assert_int_equal(run_prog(skel->progs.flt_cg_ingress, &p), 1);
 	c = counters_of(0, 0);
 	assert_int_equal(c.matched_packets, 0);
+}
+
+/*
+ * Shaping (tc programs only): departure times in skb->tstamp, netem bands in skb->priority.
+ * test_run hands back both in ctx_out. Its skb carries no timestamp type, which the egress hook
+ * reads as a departure time like fq does, so a test that sets tstamp far ahead of now knows the
+ * base of the departure exactly and sees each delay sample itself: departure - tstamp.
+ */
+
+#define MS_NS 1000000ULL
+#define SAMPLES 2000
+
+/* What goes into the skb and comes back. */
+struct skb_io {
+	__u64 tstamp;	/* in and out */
+	__u32 priority; /* in and out */
+	__u32 wire_len; /* in; 0: the frame's length */
+	int verdict;	/* out */
+};
+
+static void run_skb(struct bpf_program *prog, const struct pkt_spec *spec, struct skb_io *io)
+{
+	struct __sk_buff ctx_in = {.ifindex = LO_IFINDEX,
+				   .tstamp = io->tstamp,
+				   .priority = io->priority,
+				   .wire_len = io->wire_len};
+	struct __sk_buff ctx_out;
+	__u8 buf[256];
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf, .ctx_in = &ctx_in,
+		    .ctx_size_in = sizeof(ctx_in), .ctx_out = &ctx_out,
+		    .ctx_size_out = sizeof(ctx_out));
+
+	memset(&ctx_out, 0, sizeof(ctx_out));
+	opts.data_size_in = (__u32)build_pkt(spec, buf, sizeof(buf));
+	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(prog), &opts), 0);
+	io->tstamp = ctx_out.tstamp;
+	io->priority = ctx_out.priority;
+	io->verdict = (int)opts.retval;
+}
+
+/* The departure an egress packet gets when its own departure time is base (> now). */
+static __u64 departure_from(const struct pkt_spec *spec, __u64 base)
+{
+	struct skb_io io = {.tstamp = base};
+
+	run_skb(TC_OUT, spec, &io);
+	assert_int_equal(io.verdict, TC_ACT_UNSPEC);
+	return io.tstamp;
+}
+
+/* Forgets every flow's last departure. */
+static void clear_flows(void)
+{
+	int fd = bpf_map__fd(skel->maps.flt_flows);
+	struct flt_flow_key key;
+
+	while (!bpf_map_get_next_key(fd, NULL, &key))
+		assert_int_equal(bpf_map_delete_elem(fd, &key), 0);
+}
+
+/*
+ * n delays of one flow: packet i leaves at base i * 1 s from a start 10 s ahead, so that no
+ * delay below a second is held back by the previous packet of the flow; and the flow starts
+ * afresh, not held back by an earlier sampling's departures 2000 s ahead.
+ */
+static void sample_delays(const struct pkt_spec *spec, __u64 *delays, size_t n)
+{
+	__u64 start = now_ns() + 10 * SEC_NS, base;
+	size_t i;
+
+	clear_flows();
+	for (i = 0; i < n; i++) {
+		base = start + i * SEC_NS;
+		delays[i] = departure_from(spec, base) - base;
+	}
+}
+
+static struct flt_rule delay_rule(__u64 delay_ns, __u64 jitter_ns, __u8 distribution)
+{
+	struct flt_rule r = rule_new(FLT_ACT_DELAY, FLT_DIR_BOTH, FLT_PROTO_ANY);
+
+	r.delay_ns = delay_ns;
+	r.jitter_ns = jitter_ns;
+	r.distribution = distribution;
+	return r;
+}
+
+static struct flt_rule rate_rule(__u64 bytes_per_sec)
+{
+	struct flt_rule r = rule_new(FLT_ACT_RATE, FLT_DIR_BOTH, FLT_PROTO_ANY);
+
+	r.rate_bytes_per_sec = bytes_per_sec;
+	return r;
+}
+
+static double mean_of(const __u64 *v, size_t n)
+{
+	double sum = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sum += (double)v[i];
+	return sum / (double)n;
+}
+
+static double stddev_of(const __u64 *v, size_t n)
+{
+	double mean = mean_of(v, n), sum = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		sum += ((double)v[i] - mean) * ((double)v[i] - mean);
+	return sqrt(sum / (double)n);
+}
+
+static double lag1_autocorrelation(const __u64 *v, size_t n)
+{
+	double mean = mean_of(v, n), var = 0, cov = 0;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		var += ((double)v[i] - mean) * ((double)v[i] - mean);
+	for (i = 0; i + 1 < n; i++)
+		cov += ((double)v[i] - mean) * ((double)v[i + 1] - mean);
+	return cov / var;
+}
+
+/* Asserts |got - want| <= tolerance, printing the numbers when not. */
+static void assert_near(double got, double want, double tolerance, const char *what)
+{
+	if (fabs(got - want) > tolerance)
+		fail_msg("%s: got %.4g, want %.4g +- %.4g", what, got, want, tolerance);
+}
+
+/* iproute2's distribution table NAME into flt_dist[index]; false if iproute2 has none here. */
+static bool load_dist(const char *name, __u32 index, struct flt_dist_table *table)
+{
+	static const char *const dirs[] = {"/usr/lib/x86_64-linux-gnu/tc", "/usr/lib/tc",
+					   "/usr/lib64/tc"};
+	char path[256], line[512], *p, *end;
+	FILE *f = NULL;
+	size_t i, n = 0;
+	long v;
+
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]) && !f; i++) {
+		snprintf(path, sizeof(path), "%s/%s.dist", dirs[i], name);
+		f = fopen(path, "r");
+	}
+	if (!f)
+		return false;
+	memset(table, 0, sizeof(*table));
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == '#')
+			continue;
+		for (p = line;; p = end) {
+			v = strtol(p, &end, 10);
+			if (end == p)
+				break;
+			assert_true(n < FLT_DIST_TABLE_SIZE);
+			table->values[n++] = (__s16)v;
+		}
+	}
+	fclose(f);
+	assert_int_equal(n, FLT_DIST_TABLE_SIZE);
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.flt_dist), &index, table, 0),
+			 0);
+	return true;
+}
+
+/* netem's tabledist() for a table value t, in signed arithmetic as sch_netem.c has it. */
+static __s64 netem_table_delay(__s64 mu, __s32 sigma, __s16 t)
+{
+	__s64 x = (__s64)(sigma % FLT_DIST_SCALE) * t;
+
+	x += x >= 0 ? FLT_DIST_SCALE / 2 : -(FLT_DIST_SCALE / 2);
+	return x / FLT_DIST_SCALE + (__s64)(sigma / FLT_DIST_SCALE) * t + mu;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	__u64 x = *(const __u64 *)a, y = *(const __u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Draws SAMPLES delays from the table and checks each is one the table gives by netem's formula
+ * (clamped at 0), and that their mean and standard deviation are the table's own.
+ */
+static void check_table_delays(const struct flt_dist_table *table, __u8 distribution, __u64 mu,
+			       __u64 sigma)
+{
+	__u64 *delays = calloc(SAMPLES, sizeof(*delays));
+	__u64 *possible = calloc(FLT_DIST_TABLE_SIZE, sizeof(*possible));
+	struct pkt_spec p = out4(IPPROTO_TCP, 40000, 5432);
+	double want_mean, want_sd;
+	__s64 d;
+	size_t i;
+
+	assert_non_null(delays);
+	assert_non_null(possible);
+	for (i = 0; i < FLT_DIST_TABLE_SIZE; i++) {
+		d = netem_table_delay((__s64)mu, (__s32)sigma, table->values[i]);
+		possible[i] = d < 0 ? 0 : (__u64)d;
+	}
+	want_mean = mean_of(possible, FLT_DIST_TABLE_SIZE);
+	want_sd = stddev_of(possible, FLT_DIST_TABLE_SIZE);
+	qsort(possible, FLT_DIST_TABLE_SIZE, sizeof(*possible), cmp_u64);
+
+	set_rule(0, delay_rule(mu, sigma, distribution));
+	sample_delays(&p, delays, SAMPLES);
+	for (i = 0; i < SAMPLES; i++) {
+		if (!bsearch(&delays[i], possible, FLT_DIST_TABLE_SIZE, sizeof(*possible), cmp_u64))
+			fail_msg("delay %llu ns is none of the table's",
+				 (unsigned long long)delays[i]);
+	}
+	/* 6 standard errors of the mean; the deviation within 15% */
+	assert_near(mean_of(delays, SAMPLES), want_mean, 6 * want_sd / sqrt(SAMPLES), "mean");
+	assert_near(stddev_of(delays, SAMPLES), want_sd, 0.15 * want_sd, "standard deviation");
+	free(delays);
+	free(possible);
+}
+
+static void test_constant_delay_stamps_now_plus_delay_on_egress(void **state)
+{
+	struct pkt_spec p = out4(IPPROTO_TCP, 40000, 5432);
+	struct skb_io io = {0};
+	__u64 before, after;
+
+	(void)state;
+	set_rule(0, delay_rule(100 * MS_NS, 0, FLT_DIST_UNIFORM));
+	before = now_ns();
+	run_skb(TC_OUT, &p, &io);
+	after = now_ns();
+	assert_int_equal(io.verdict, TC_ACT_UNSPEC);
+	assert_in_range(io.tstamp, before + 100 * MS_NS, after + 100 * MS_NS);
+	assert_int_equal(io.priority, 0);
+
+	/* a departure the stack set in the past is now */
+	io = (struct skb_io){.tstamp = before - SEC_NS};
+	before = now_ns();
+	run_skb(TC_OUT, &p, &io);
+	after = now_ns();
+	assert_in_range(io.tstamp, before + 100 * MS_NS, after + 100 * MS_NS);
+}
+
+static void test_delay_adds_to_a_departure_the_stack_set_ahead(void **state)
+{
+	struct pkt_spec p = out4(IPPROTO_TCP, 40000, 5432);
+	__u64 paced = now_ns() + SEC_NS; /* as TCP's pacing stamps it */
+
+	(void)state;
+	set_rule(0, delay_rule(100 * MS_NS, 0, FLT_DIST_UNIFORM));
+	assert_int_equal(departure_from(&p, paced), paced + 100 * MS_NS);
+}
+
+static void test_uniform_jitter_spreads_evenly_around_the_delay(void **state)
+{
+	const __u64 mu = 100 * MS_NS, sigma = 10 * MS_NS;
+	struct pkt_spec p = out4(IPPROTO_TCP, 40000, 5432);
+	__u64 *delays = calloc(SAMPLES, sizeof(*delays));
+	double want_sd = (double)sigma / sqrt(3);
+	size_t i;
+
+	(void)state;
+	assert_non_null(delays);
+	set_rule(0, delay_rule(mu, sigma, FLT_DIST_UNIFORM));
+	sample_delays(&p, delays, SAMPLES);
+	for (i = 0; i < SAMPLES; i++)
+		assert_in_range(delays[i], mu - sigma, mu + sigma - 1);
+	assert_near(mean_of(delays, SAMPLES), (double)mu, 6 * want_sd / sqrt(SAMPLES), "mean");
+	assert_near(stddev_of(delays, SAMPLES), want_sd, 0.05 * want_sd, "standard deviation");
+	/* uncorrelated: the lag-1 autocorrelation's standard error is 1 / sqrt(2000) = 0.022 */
+	assert_near(lag1_autocorrelation(delays, SAMPLES), 0, 0.15, "autocorrelation");
+	free(delays);
+}
+
+static void test_normal_jitter_draws_the_normal_table_with_netem_rounding(void **state)
+{
+	struct flt_dist_table table;
+
+	(void)state;
+	if (!load_dist("normal", FLT_DIST_NORMAL, &table))
+		skip();
+	/* 10.000123 ms: sigma % 8192 is not 0, so netem's rounding of the remainder shows */
+	check_table_delays(&table, FLT_DIST_NORMAL, 100 * MS_NS, 10 * MS_NS + 123);
+}
+
+static void test_normal_jitter_mean_and_deviation_match_the_request(void **state)
+{
+	const __u64 mu = 100 * MS_NS, sigma = 10 * MS_NS;
+	struct pkt_spec p = out4(IPPROTO_TCP, 40000, 5432);
+	__u64 *delays = calloc(SAMPLES, sizeof(*delays));
+	struct flt_dist_table table;
+
+	(void)state;
+	assert_non_null(delays);
+	if (!load_dist("normal", FLT_DIST_NORMAL, &table)) {
+		free(delays);
+		skip();
+	}
+	set_rule(0, delay_rule(mu, sigma, FLT_DIST_NORMAL));
+	sample_delays(&p, delays, SAMPLES);
+	/* within 5% and 15% of what the plan asked */
+	assert_near(mean_of(delays, SAMPLES), (double)mu, 0.05 * (double)mu, "mean");
+	assert_near(stddev_of(delays, SAMPLES), (double)sigma, 0.15 * (double)sigma,
+		    "standard deviation");
+	free(delays);
+}
+
+static void test_pareto_jitters_draw_their_tables(void **state)
+{
+	struct flt_dist_table table;
+
+	(void)state;
+	if (!load_dist("pareto", FLT_DIST_PARETO, &table))
+		skip();
+	check_table_delays(&table, FLT_DIST_PARETO, 50 * MS_NS, 20 * MS_NS);
+	assert_true(load_dist("paretonormal", FLT_DIST_PARETONORMAL, &table));
+	check_table_delays(&table, FLT_DIST_PARETONORMAL, 50 * MS_NS, 20 * MS_NS);
+}
+
+static void test_jitter_below_zero_leaves_at_the_base(void **state)
+{
+	const __u64 mu = 2 * MS_NS, sigma = 10 * MS_NS;
+	struct pkt_spec p = out4(IPPROTO_TCP, 40000, 5432);
+	__u64 *delays = calloc(SAMPLES, sizeof(*delays));
+	size_t i, at_base = 0;
+
+	(void)state;
+	assert_non_null(delays);
+	/* uniform over [-8 ms, 12 ms): 40% of the draws are below zero */
+	set_rule(0, delay_rule(mu, sigma, FLT_DIST_UNIFORM));
+	sample_delays(&p, delays, SAMPLES);
+	for (i = 0; i < SAMPLES; i++) {
+		assert_true(delays[i] < mu + sigma); /* a negative one would wrap around */
+		at_base += delays[i] == 0;
+	}
+	/* binomial: mean 800, standard deviation 22 */
+	assert_in_range(at_base, 650, 950);
+	free(delays);
+}
+
+static cpu_set_t saved_cpus;
+
+/* Per-CPU random state: every run of the test on one CPU. */
+static int pin_to_this_cpu(void **state)
+{
+	cpu_set_t one;
+	int cpu = sched_getcpu();
+
+	assert_true(cpu >= 0);
+	assert_int_equal(sched_getaffinity(0, sizeof(saved_cpus), &saved_cpus), 0);
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+	return reset_maps(state);
+}
+
+static int unpin(void **state)
+{
+	(void)state;
+	return sched_setaffinity(0, sizeof(saved_cpus), &saved_cpus) ? -1 : 0;
+}
+
+static void test_correlation_makes_successive_delays_alike(void **state)
+{
+	const __u64 mu = 100 * MS_NS, sigma = 10 * MS_NS;
+	struct pkt_spec p = out4(IPPROTO_TCP, 40000, 5432);
+	__u64 *delays = calloc(SAMPLES, sizeof(*delays));
+	struct flt_rule r = delay_rule(mu, sigma, FLT_DIST_UNIFORM);
+	double uncorrelated, correlated;
+	size_t i;
+
+	(void)state;
+	assert_non_null(delays);
+	set_rule(0, r);
+	sample_delays(&p, delays, SAMPLES);
+	uncorrelated = lag1_autocorrelation(delays, SAMPLES);
+
+	r.delay_correlation = (__u32)(0.75 * 4294967296.0); /* 75% */
+	set_rule(0, r);
+	sample_delays(&p, delays, SAMPLES);
+	correlated = lag1_autocorrelation(delays, SAMPLES);
+	/* netem's recurrence is an AR(1) with coefficient 0.75 */
+	assert_near(uncorrelated, 0, 0.15, "autocorrelation without correlation");
+	assert_near(correlated, 0.75, 0.15, "autocorrelation at 75%");
+	for (i = 0; i < SAMPLES; i++)
+		assert_in_range(delays[i], mu - sigma, mu + sigma - 1);
+	free(delays);
+}
+
+static void test_rate_spaces_departures_by_transmission_time(void **state)
+{
+	struct pkt_spec p = out4(IPPROTO_TCP, 40000, 5432);
+	const __u64 rate = 1000000, tx_ns = frame_len(&p) * SEC_NS / rate;
+	__u64 base = now_ns() + 10 * SEC_NS, k;
+	struct skb_io io;
+
+	(void)state;
+	set_rule(0, rate_rule(rate));
+	for (k = 0; k < 5; k++)
+		assert_int_equal(departure_from(&p, base), base + k * tx_ns);
+
+	/* a GSO packet takes its wire length, every segment's headers included */
+	io = (struct skb_io){.tstamp = base, .wire_len = 3000};
+	run_skb(TC_OUT, &p, &io);
+	assert_int_equal(io.tstamp, base + 5 * tx_ns);
+	assert_int_equal(departure_from(&p, base), base + 5 * tx_ns + 3000 * SEC_NS / rate);
+}
+
+static void test_rate_is_shared_by_flows_and_kept_per_direction(void **state)
+{
+	struct pkt_spec out = out4(IPPROTO_TCP, 40000, 5432), in = in4(IPPROTO_TCP, 5432, 40000);
+	const __u64 rate = 1000, tx_ns = frame_len(&out) * SEC_NS / rate; /* 86 ms */
+	__u64 base = now_ns() + 10 * SEC_NS, before, after, first_in;
+	struct flt_rate_state st;
+	struct skb_io io = {0};
+	__u32 key;
+
+	(void)state;
+	set_iface_ifb(LO_IFINDEX, 0, 0, 0, LO_IFINDEX);
+	set_rule(0, rate_rule(rate));
+	assert_int_equal(departure_from(&out, base), base);
+	out.sport = 40001; /* another flow of the same rule waits its turn */
+	assert_int_equal(departure_from(&out, base), base + tx_ns);
+
+	/* what enters the target has its own pace */
+	before = now_ns();
+	run_skb(TC_IN, &in, &io);
+	after = now_ns();
+	assert_int_equal(io.verdict, TC_ACT_REDIRECT);
+	assert_in_range(io.tstamp, before, after);
+	first_in = io.tstamp;
+	io = (struct skb_io){0};
+	run_skb(TC_IN, &in, &io);
+	assert_int_equal(io.tstamp, first_in + tx_ns);
+	assert_int_equal(departure_from(&out, base), base + 2 * tx_ns);
+
+	/* the map contract: (slot * FLT_MAX_RULES + rule) * 2 + (direction == ingress) */
+	key = 0;
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.flt_rate), &key, &st), 0);
+	assert_int_equal(st.next_ns, base + 3 * tx_ns);
+	key = 1;
+	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(skel->maps.flt_rate), &key, &st), 0);
+	assert_int_equal(st.next_ns, first_in + 2 * tx_ns);
+}
+
+static void test_jitter_never_reorders_a_flow(void **state)
+{
+	struct pkt_spec p = out4(IPPROTO_TCP, 40000, 5432);
+	int flows_fd = bpf_map__fd(skel->maps.flt_flows);
+	__u64 base = now_ns() + 10 * SEC_NS, prev = 0, departure, last;
+	struct flt_flow_key key, next;
+	int held = 0, earlier = 0, k, entries = 0;
+	struct flt_rule rules[2];
+
+	(void)state;
+	/* slot 2, rule 1: the target's first edt rule names its flows */
+	rules[0] = rule_new(FLT_ACT_LOSS, FLT_DIR_BOTH, FLT_PROTO_ANY); /* never drops */
+	rules[1] = delay_rule(100 * MS_NS, 50 * MS_NS, FLT_DIST_UNIFORM);
+	set_rules(2, rules, 2);
+	set_iface(LO_IFINDEX, 0, 2, 0);
+	/* every packet of one flow, the same base: each leaves no earlier than the one before */
+	for (k = 0; k < 200; k++) {
+		departure = departure_from(&p, base);
+		assert_true(departure >= prev);
+		held += departure == prev;
+		prev = departure;
+	}
+	assert_true(held > 0);
+	while (!bpf_map_get_next_key(flows_fd, entries ? &key : NULL, &next)) {
+		key = next;
+		entries++;
+	}
+	assert_int_equal(entries, 1);
+	assert_int_equal(key.slot_rule, 2 * FLT_MAX_RULES + 1);
+	assert_int_equal(key.flow_hash & 1, 0); /* leaving the target */
+	assert_int_equal(bpf_map_lookup_elem(flows_fd, &key, &last), 0);
+	assert_int_equal(last, prev);
+
+	/* distinct flows are not held back by each other */
+	prev = 0;
+	for (k = 0; k < 200; k++) {
+		p.sport = (__u16)(20000 + k);
+		departure = departure_from(&p, base);
+		earlier += departure < prev;
+		prev = departure;
+	}
+	assert_true(earlier > 0);
+}
+
+static void test_rate_and_delays_compose_in_rule_order(void **state)
+{
+	struct pkt_spec p = out4(IPPROTO_TCP, 40000, 5432);
+	const __u64 rate = 1000000, tx_ns = frame_len(&p) * SEC_NS / rate;
+	__u64 base = now_ns() + 10 * SEC_NS, k;
+	struct flt_rule rules[3];
+
+	(void)state;
+	/* one fault with a rate and a delay, a second with a delay, a third for other traffic */
+	rules[0] = rate_rule(rate);
+	rules[0].actions |= FLT_ACT_DELAY;
+	rules[0].delay_ns = 5 * MS_NS;
+	rules[1] = delay_rule(7 * MS_NS, 0, FLT_DIST_UNIFORM);
+	rules[2] = delay_rule(1000 * MS_NS, 0, FLT_DIST_UNIFORM);
+	rules[2].protocol = FLT_PROTO_UDP;
+	set_rules(0, rules, 3);
+	for (k = 0; k < 4; k++)
+		assert_int_equal(departure_from(&p, base), base + k * tx_ns + 12 * MS_NS);
+}
+
+static void test_dropped_packets_spend_no_rate(void **state)
+{
+	struct pkt_spec tcp = out4(IPPROTO_TCP, 40000, 5432), udp = out4(IPPROTO_UDP, 40000, 53);
+	const __u64 rate = 1000, tx_ns = frame_len(&tcp) * SEC_NS / rate;
+	__u64 base = now_ns() + 10 * SEC_NS;
+	struct flt_rule rules[2];
+	struct skb_io io;
+
+	(void)state;
+	rules[0] = rule_new(FLT_ACT_BLACKHOLE, FLT_DIR_BOTH, FLT_PROTO_UDP);
+	rules[1] = rate_rule(rate);
+	set_rules(0, rules, 2);
+	io = (struct skb_io){.tstamp = base};
+	run_skb(TC_OUT, &udp, &io);
+	assert_int_equal(io.verdict, TC_ACT_SHOT);
+	assert_int_equal(departure_from(&tcp, base), base);
+	assert_int_equal(departure_from(&tcp, base), base + tx_ns);
+}
+
+static void test_ingress_stamps_a_delivery_time_and_redirects_to_the_ifb(void **state)
+{
+	struct flt_rule r = delay_rule(100 * MS_NS, 0, FLT_DIST_UNIFORM);
+	struct pkt_spec in = in4(IPPROTO_TCP, 5432, 40000);
+	struct timespec realtime;
+	struct skb_io io;
+	__u64 before, after;
+
+	(void)state;
+	/*
+	 * test_run does not carry out the redirect (the helper only records its target), so
+	 * any ifindex works: the loopback's.
+	 */
+	set_iface_ifb(LO_IFINDEX, 0, 0, 0, LO_IFINDEX);
+	set_rule(0, r);
+	/* a receive timestamp (CLOCK_REALTIME) is no departure time: the base is now */
+	clock_gettime(CLOCK_REALTIME, &realtime);
+	io = (struct skb_io){.tstamp = (__u64)realtime.tv_sec * SEC_NS + (__u64)realtime.tv_nsec};
+	before = now_ns();
+	run_skb(TC_IN, &in, &io);
+	after = now_ns();
+	assert_int_equal(io.verdict, TC_ACT_REDIRECT);
+	assert_in_range(io.tstamp, before + 100 * MS_NS, after + 100 * MS_NS);
+
+	/* the host end of a veth: its ingress is the target's egress, still redirected */
+	set_iface_ifb(LO_IFINDEX, 0, 0, FLT_IFACE_SWAP, LO_IFINDEX);
+	r.delay_ns = 30 * MS_NS;
+	r.direction = FLT_DIR_EGRESS;
+	set_rule(0, r);
+	io = (struct skb_io){0};
+	before = now_ns();
+	run_skb(TC_IN, &in, &io);
+	after = now_ns();
+	assert_int_equal(io.verdict, TC_ACT_REDIRECT);
+	assert_in_range(io.tstamp, before + 30 * MS_NS, after + 30 * MS_NS);
+	/* and its egress, the target's ingress, matches no egress rule */
+	io = (struct skb_io){0};
+	run_skb(TC_OUT, &in, &io);
+	assert_int_equal(io.verdict, TC_ACT_UNSPEC);
+	assert_int_equal(io.tstamp, 0);
+}
+
+static void test_ingress_without_ifb_is_left_alone(void **state)
+{
+	struct pkt_spec in = in4(IPPROTO_TCP, 5432, 40000);
+	struct flt_rule r = delay_rule(100 * MS_NS, 0, FLT_DIST_UNIFORM);
+	struct skb_io io = {.tstamp = 12345, .priority = 6};
+
+	(void)state;
+	r.actions |= FLT_ACT_NETEM;
+	r.netem_classid = (FLT_PRIO_HANDLE << 16) | FLT_PRIO_FIRST_NETEM_BAND;
+	set_rule(0, r);
+	run_skb(TC_IN, &in, &io);
+	assert_int_equal(io.verdict, TC_ACT_UNSPEC);
+	assert_int_equal(io.tstamp, 12345);
+	assert_int_equal(io.priority, 6);
+	assert_int_equal(counters_of(0, 0).matched_packets, 1);
+}
+
+static void test_netem_rule_steers_to_its_band_first_match_wins(void **state)
+{
+	const __u32 band4 = (FLT_PRIO_HANDLE << 16) | FLT_PRIO_FIRST_NETEM_BAND;
+	const __u32 band5 = band4 + 1;
+	struct pkt_spec tcp = out4(IPPROTO_TCP, 40000, 5432), udp = out4(IPPROTO_UDP, 40000, 53);
+	struct pkt_spec in = in4(IPPROTO_TCP, 5432, 40000);
+	struct flt_rule rules[2];
+	struct skb_io io;
+
+	(void)state;
+	rules[0] = rule_new(FLT_ACT_NETEM, FLT_DIR_BOTH, FLT_PROTO_TCP);
+	rules[0].netem_classid = band4;
+	rules[1] = rule_new(FLT_ACT_NETEM, FLT_DIR_BOTH, FLT_PROTO_ANY);
+	rules[1].netem_classid = band5;
+	set_rules(0, rules, 2);
+	io = (struct skb_io){.priority = 3};
+	run_skb(TC_OUT, &tcp, &io);
+	assert_int_equal(io.verdict, TC_ACT_UNSPEC);
+	assert_int_equal(io.priority, band4);
+	assert_int_equal(io.tstamp, 0); /* netem delays, not fq */
+	io = (struct skb_io){.priority = 3};
+	run_skb(TC_OUT, &udp, &io);
+	assert_int_equal(io.priority, band5);
+
+	/* on ingress the IFB's prio does the steering */
+	set_iface_ifb(LO_IFINDEX, 0, 0, 0, LO_IFINDEX);
+	io = (struct skb_io){0};
+	run_skb(TC_IN, &in, &io);
+	assert_int_equal(io.verdict, TC_ACT_REDIRECT);
+	assert_int_equal(io.priority, band4);
+	assert_int_equal(io.tstamp, 0);
+}
+
+static void test_expired_shaping_rule_stamps_nothing(void **state)
+{
+	struct pkt_spec out = out4(IPPROTO_TCP, 40000, 5432), in = in4(IPPROTO_TCP, 5432, 40000);
+	struct flt_rule r = delay_rule(100 * MS_NS, 0, FLT_DIST_UNIFORM);
+	struct skb_io io = {.tstamp = 777, .priority = 5};
+
+	(void)state;
+	r.actions |= FLT_ACT_RATE | FLT_ACT_NETEM;
+	r.rate_bytes_per_sec = 1000;
+	r.netem_classid = (FLT_PRIO_HANDLE << 16) | FLT_PRIO_FIRST_NETEM_BAND;
+	r.deadline_ns = now_ns() - 1;
+	set_iface_ifb(LO_IFINDEX, 0, 0, 0, LO_IFINDEX);
+	set_rule(0, r);
+	run_skb(TC_OUT, &out, &io);
+	assert_int_equal(io.verdict, TC_ACT_UNSPEC);
+	assert_int_equal(io.tstamp, 777);
+	assert_int_equal(io.priority, 5);
+	run_skb(TC_IN, &in, &io);
+	assert_int_equal(io.verdict, TC_ACT_UNSPEC);
+	assert_int_equal(io.tstamp, 777);
+	assert_int_equal(io.priority, 5);
+}
+
+static void test_unmatched_traffic_is_not_shaped(void **state)
+{
+	struct pkt_spec other = out4(IPPROTO_TCP, 40000, 80), in = in4(IPPROTO_TCP, 80, 40000);
+	struct flt_rule r = delay_rule(100 * MS_NS, 10 * MS_NS, FLT_DIST_UNIFORM);
+	struct flt_flow_key key;
+	struct skb_io io = {.tstamp = 777, .priority = 5};
+
+	(void)state;
+	r.actions |= FLT_ACT_RATE | FLT_ACT_NETEM;
+	r.rate_bytes_per_sec = 1000;
+	r.netem_classid = (FLT_PRIO_HANDLE << 16) | FLT_PRIO_FIRST_NETEM_BAND;
+	rule_add_ports(&r, 5432, 5432);
+	set_iface_ifb(LO_IFINDEX, 0, 0, 0, LO_IFINDEX);
+	set_rule(0, r);
+	run_skb(TC_OUT, &other, &io);
+	assert_int_equal(io.verdict, TC_ACT_UNSPEC);
+	assert_int_equal(io.tstamp, 777);
+	assert_int_equal(io.priority, 5);
+	run_skb(TC_IN, &in, &io);
+	assert_int_equal(io.verdict, TC_ACT_UNSPEC);
+	assert_int_equal(io.tstamp, 777);
+	assert_int_equal(io.priority, 5);
+	assert_int_not_equal(bpf_map_get_next_key(bpf_map__fd(skel->maps.flt_flows), NULL, &key),
+			     0);
 }
 
 static int silent_libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -1007,6 +1704,34 @@ int main(void)
 		cmocka_unit_test_setup(test_truncated_or_non_ip_frames_pass_safely, reset_maps),
 		cmocka_unit_test_setup(test_cgroup_skb_without_configured_target_passes,
 				       reset_maps),
+		cmocka_unit_test_setup(test_constant_delay_stamps_now_plus_delay_on_egress,
+				       reset_maps),
+		cmocka_unit_test_setup(test_delay_adds_to_a_departure_the_stack_set_ahead,
+				       reset_maps),
+		cmocka_unit_test_setup(test_uniform_jitter_spreads_evenly_around_the_delay,
+				       reset_maps),
+		cmocka_unit_test_setup(
+			test_normal_jitter_draws_the_normal_table_with_netem_rounding, reset_maps),
+		cmocka_unit_test_setup(test_normal_jitter_mean_and_deviation_match_the_request,
+				       reset_maps),
+		cmocka_unit_test_setup(test_pareto_jitters_draw_their_tables, reset_maps),
+		cmocka_unit_test_setup(test_jitter_below_zero_leaves_at_the_base, reset_maps),
+		cmocka_unit_test_setup_teardown(test_correlation_makes_successive_delays_alike,
+						pin_to_this_cpu, unpin),
+		cmocka_unit_test_setup(test_rate_spaces_departures_by_transmission_time,
+				       reset_maps),
+		cmocka_unit_test_setup(test_rate_is_shared_by_flows_and_kept_per_direction,
+				       reset_maps),
+		cmocka_unit_test_setup(test_jitter_never_reorders_a_flow, reset_maps),
+		cmocka_unit_test_setup(test_rate_and_delays_compose_in_rule_order, reset_maps),
+		cmocka_unit_test_setup(test_dropped_packets_spend_no_rate, reset_maps),
+		cmocka_unit_test_setup(test_ingress_stamps_a_delivery_time_and_redirects_to_the_ifb,
+				       reset_maps),
+		cmocka_unit_test_setup(test_ingress_without_ifb_is_left_alone, reset_maps),
+		cmocka_unit_test_setup(test_netem_rule_steers_to_its_band_first_match_wins,
+				       reset_maps),
+		cmocka_unit_test_setup(test_expired_shaping_rule_stamps_nothing, reset_maps),
+		cmocka_unit_test_setup(test_unmatched_traffic_is_not_shaped, reset_maps),
 	};
 	int err, failed;
 
@@ -1028,6 +1753,8 @@ int main(void)
 	bpf_map__set_max_entries(skel->maps.flt_rules, NSLOTS);
 	bpf_map__set_max_entries(skel->maps.flt_ifaces, NIFACES);
 	bpf_map__set_max_entries(skel->maps.flt_counters, NSLOTS * FLT_MAX_RULES);
+	bpf_map__set_max_entries(skel->maps.flt_rate, NSLOTS * FLT_MAX_RULES * 2);
+	bpf_map__set_max_entries(skel->maps.flt_delay_rnd, NSLOTS * FLT_MAX_RULES);
 	err = fault_bpf__load(skel);
 	if (err == -EPERM || err == -ENOSYS) {
 		printf("SKIP: loading BPF programs failed: %s\n", strerror(-err));

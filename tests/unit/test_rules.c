@@ -32,7 +32,7 @@ static struct flt_rule encode(const char *yaml_fault)
 		print_error("%s\n", err);
 		fail();
 	}
-	rule_encode(&plan.faults[0], DEADLINE_NS, &rule);
+	rule_encode(&plan.faults[0], DEADLINE_NS, 0, &rule);
 	plan_free(&plan);
 	return rule;
 }

@@ -1,0 +1,516 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/pkt_sched.h>
+#include <math.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fault.h"
+#include "ifb.h"
+#include "links.h"
+#include "log.h"
+#include "qdisc.h"
+#include "rules.h"
+#include "shaping.h"
+
+#define FQ_HANDLE 0xf1f0U /* major of faultline's fq root */
+#define NETEM_LEAF_HANDLE 0xf200U /* major of the first netem leaf; + the fault's netem index */
+
+/*
+ * Queue sizes. A queue must hold what arrives while packets wait: packets/s x (delay + jitter).
+ * faultline sizes for a fault's traffic of up to 100,000 packets/s (about 1.2 Gbit/s at 1500
+ * bytes), and each fq flow for 20,000 packets/s: a busier flow loses packets to the queue's
+ * limit, not to the fault. netem's default of 1000 packets holds 10 ms at that rate.
+ */
+#define QUEUE_PPS 100000ULL
+#define FQ_FLOW_PPS 20000ULL
+#define NETEM_LIMIT_MIN 1000U
+#define NETEM_LIMIT_MAX 1000000U
+#define FQ_FLOW_LIMIT_MIN 100U /* fq's default */
+#define FQ_LIMIT_MIN 10000U /* fq's default */
+#define FQ_HORIZON_MIN_NS 10000000000ULL /* fq's default, 10 s */
+
+static const char *const dist_names[FLT_DIST_COUNT] = {
+	[FLT_DIST_UNIFORM] = NULL,
+	[FLT_DIST_NORMAL] = "normal",
+	[FLT_DIST_PARETO] = "pareto",
+	[FLT_DIST_PARETONORMAL] = "paretonormal",
+};
+
+bool shaping_fault_waits(const struct plan_fault *f)
+{
+	return (f->actions & (FLT_ACT_DELAY | FLT_ACT_RATE)) || f->netem_effects ||
+	       (f->backend == PLAN_BACKEND_NETEM && (f->actions & FLT_ACT_LOSS));
+}
+
+/* The first effect of a fault that makes it wait, for messages. */
+static const char *waiting_effect(const struct plan_fault *f)
+{
+	if (f->actions & FLT_ACT_DELAY)
+		return "delay";
+	if (f->actions & FLT_ACT_RATE)
+		return "rate";
+	if (f->netem_effects & PLAN_NETEM_DUPLICATE)
+		return "duplicate";
+	if (f->netem_effects & PLAN_NETEM_CORRUPT)
+		return "corrupt";
+	if (f->netem_effects & PLAN_NETEM_REORDER)
+		return "reorder";
+	return "loss";
+}
+
+static int need_netem(const struct plan_fault *f, const struct shaping_caps *caps, char *err,
+		      size_t errlen)
+{
+	if (!caps->netem && !caps->prio)
+		return 0;
+	errf(err, errlen,
+	     "fault %s: %s needs the %s qdisc%s (backend netem), which this kernel does not have",
+	     f->name, waiting_effect(f),
+	     caps->netem && caps->prio ? "netem and prio" : caps->netem ? "netem" : "prio",
+	     caps->netem && caps->prio ? "s" : "");
+	return -EINVAL;
+}
+
+int shaping_plan(const struct plan *plan, const size_t *faults, size_t nfaults,
+		 const struct shaping_caps *caps, enum shaping_kind *kinds,
+		 enum shaping_kind *device_kind, char *err, size_t errlen)
+{
+	const struct plan_fault *explicit_edt = NULL, *netem_one = NULL;
+	size_t i, nnetem = 0;
+	int ret;
+
+	*device_kind = SHAPING_NONE;
+	for (i = 0; i < nfaults; i++) {
+		const struct plan_fault *f = &plan->faults[faults[i]];
+
+		kinds[i] = SHAPING_NONE;
+		if (!shaping_fault_waits(f))
+			continue;
+		if (f->netem_effects || f->backend == PLAN_BACKEND_NETEM) {
+			kinds[i] = SHAPING_NETEM;
+			netem_one = f;
+		} else if (f->backend == PLAN_BACKEND_EDT) {
+			if (caps->fq) {
+				errf(err, errlen, "fault %s: backend edt needs the fq qdisc, which "
+				     "this kernel does not have", f->name);
+				return -EINVAL;
+			}
+			kinds[i] = SHAPING_EDT;
+			explicit_edt = f;
+		} else if (!caps->fq) {
+			kinds[i] = SHAPING_EDT; /* auto: edt where fq exists */
+		} else if (!caps->netem && !caps->prio) {
+			kinds[i] = SHAPING_NETEM;
+			netem_one = f;
+		} else {
+			errf(err, errlen, "fault %s: %s needs the fq qdisc (backend edt) or netem "
+			     "(backend netem); this kernel has neither", f->name, waiting_effect(f));
+			return -EINVAL;
+		}
+	}
+	if (netem_one && explicit_edt) {
+		errf(err, errlen, "faults %s and %s: backend edt and netem on the same target need "
+		     "two root qdiscs on one device; give them the same backend",
+		     explicit_edt->name, netem_one->name);
+		return -EINVAL;
+	}
+	/* One root qdisc per device: with any netem fault on the target, auto faults use netem. */
+	for (i = 0; i < nfaults; i++) {
+		if (kinds[i] == SHAPING_NONE)
+			continue;
+		if (netem_one)
+			kinds[i] = SHAPING_NETEM;
+		if (kinds[i] == SHAPING_NETEM) {
+			ret = need_netem(&plan->faults[faults[i]], caps, err, errlen);
+			if (ret)
+				return ret;
+			nnetem++;
+		}
+		*device_kind = kinds[i];
+	}
+	if (nnetem > SHAPING_MAX_NETEM_FAULTS) {
+		errf(err, errlen, "target %s: at most %d netem-backed faults on one target",
+		     plan->targets[plan->faults[faults[0]].target].name, SHAPING_MAX_NETEM_FAULTS);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+uint32_t shaping_netem_classid(size_t netem_index)
+{
+	return TC_H_MAKE(FLT_PRIO_HANDLE << 16, FLT_PRIO_FIRST_NETEM_BAND + (uint32_t)netem_index);
+}
+
+void shaping_sides(unsigned int directions, bool swap, bool *egress_queue, bool *ifb)
+{
+	/* A pod's egress arrives on its host end's ingress: directions swap there. */
+	unsigned int device_egress = swap ? FLT_DIR_INGRESS : FLT_DIR_EGRESS;
+	unsigned int device_ingress = swap ? FLT_DIR_EGRESS : FLT_DIR_INGRESS;
+
+	*egress_queue = directions & device_egress;
+	*ifb = directions & device_ingress;
+}
+
+static uint64_t clamp_u64(uint64_t v, uint64_t lo, uint64_t hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+static uint64_t max_wait_ns(const struct shaping_device *dev)
+{
+	uint64_t most = 0;
+	size_t i;
+
+	for (i = 0; i < dev->nfaults; i++) {
+		const struct plan_fault *f = &dev->plan->faults[dev->faults[i]];
+		uint64_t wait = f->actions & FLT_ACT_DELAY ? f->delay_ns + 4 * f->jitter_ns : 0;
+
+		if (dev->kinds[i] != SHAPING_NONE && wait > most)
+			most = wait;
+	}
+	return most;
+}
+
+static void fq_opts_for(const struct shaping_device *dev, struct fq_opts *o)
+{
+	uint64_t wait = max_wait_ns(dev);
+
+	memset(o, 0, sizeof(*o));
+	o->flow_limit = (uint32_t)clamp_u64(wait * FQ_FLOW_PPS / 1000000000ULL, FQ_FLOW_LIMIT_MIN,
+					    1000000);
+	o->limit = (uint32_t)clamp_u64((uint64_t)o->flow_limit * 10, FQ_LIMIT_MIN, 10000000);
+	/* a departure time beyond the horizon is dropped: keep every delay of the plan within */
+	o->horizon_ns = wait * 2 > FQ_HORIZON_MIN_NS ? wait * 2 : FQ_HORIZON_MIN_NS;
+	o->horizon_drop = true;
+}
+
+static int netem_opts_for(const struct plan_fault *f, struct netem_opts *o, int16_t **table)
+{
+	uint64_t wait = (f->actions & FLT_ACT_DELAY) ? f->delay_ns + 4 * f->jitter_ns : 0;
+	size_t len;
+	int err;
+
+	memset(o, 0, sizeof(*o));
+	*table = NULL;
+	if (f->actions & FLT_ACT_DELAY) {
+		o->latency_ns = f->delay_ns;
+		o->jitter_ns = f->jitter_ns;
+		o->latency_corr = rule_fraction_u32(f->delay_correlation);
+		if (f->jitter_ns && dist_names[f->distribution]) {
+			err = netem_dist_load(dist_names[f->distribution], table, &len);
+			if (err)
+				return err;
+			o->dist = *table;
+			o->dist_len = len;
+		}
+	}
+	if (f->actions & FLT_ACT_LOSS)
+		o->loss = rule_fraction_u32(f->loss_percent);
+	if (f->netem_effects & PLAN_NETEM_LOSS_GE) {
+		/* the kernel's h is the model's; its k1 is the loss probability in the good state */
+		o->loss_ge = true;
+		o->ge_p = rule_fraction_u32(f->ge_p);
+		o->ge_r = rule_fraction_u32(f->ge_r);
+		o->ge_h = rule_fraction_u32(f->ge_h);
+		o->ge_k1 = rule_fraction_u32(100.0 - f->ge_k);
+	}
+	if (f->netem_effects & PLAN_NETEM_DUPLICATE)
+		o->duplicate = rule_fraction_u32(f->duplicate_percent);
+	if (f->netem_effects & PLAN_NETEM_CORRUPT)
+		o->corrupt = rule_fraction_u32(f->corrupt_percent);
+	if (f->netem_effects & PLAN_NETEM_REORDER) {
+		o->reorder = rule_fraction_u32(f->reorder_percent);
+		o->reorder_corr = rule_fraction_u32(f->reorder_correlation);
+	}
+	if (f->actions & FLT_ACT_RATE)
+		o->rate_bytes_per_sec = f->rate_bytes_per_sec;
+	o->limit = (uint32_t)clamp_u64(wait * QUEUE_PPS / 1000000000ULL, NETEM_LIMIT_MIN,
+				       NETEM_LIMIT_MAX);
+	return 0;
+}
+
+/* The root of a device (a fresh IFB or a device whose root was saved): fq, or prio + netem. */
+static int install_root(const struct shaping_device *dev, int ifindex, char *err, size_t errlen)
+{
+	struct netem_opts no;
+	struct fq_opts fo;
+	int16_t *table;
+	size_t i, k = 0;
+	int ret;
+
+	if (dev->kind == SHAPING_EDT) {
+		fq_opts_for(dev, &fo);
+		ret = qdisc_fq_add(ifindex, TC_H_ROOT, FQ_HANDLE << 16, &fo);
+		if (ret)
+			errf(err, errlen, "interface %s: adding the fq root qdisc failed: %s",
+			     dev->ifname, strerror(-ret));
+		return ret;
+	}
+	for (i = 0; i < dev->nfaults; i++)
+		k += dev->kinds[i] == SHAPING_NETEM;
+	ret = qdisc_prio_add(ifindex, TC_H_ROOT, FLT_PRIO_HANDLE << 16,
+			     FLT_PRIO_FIRST_NETEM_BAND - 1 + (int)k);
+	if (ret) {
+		errf(err, errlen, "interface %s: adding the prio root qdisc failed: %s", dev->ifname,
+		     strerror(-ret));
+		return ret;
+	}
+	for (i = 0, k = 0; i < dev->nfaults; i++) {
+		const struct plan_fault *f = &dev->plan->faults[dev->faults[i]];
+
+		if (dev->kinds[i] != SHAPING_NETEM)
+			continue;
+		ret = netem_opts_for(f, &no, &table);
+		ret = ret ?: qdisc_netem_add(ifindex, shaping_netem_classid(k),
+					     (NETEM_LEAF_HANDLE + (uint32_t)k) << 16, &no);
+		free(table);
+		if (ret) {
+			errf(err, errlen, "fault %s: adding its netem qdisc on %s failed: %s",
+			     f->name, dev->ifname, strerror(-ret));
+			return ret;
+		}
+		k++;
+	}
+	return 0;
+}
+
+static uint32_t root_handle(const struct shaping_device *dev)
+{
+	return (dev->kind == SHAPING_EDT ? FQ_HANDLE : FLT_PRIO_HANDLE) << 16;
+}
+
+static struct json_object *record_new(const char *kind, const struct shaping_device *dev,
+				      int ifindex)
+{
+	struct json_object *rec = json_object_new_object();
+
+	json_object_object_add(rec, "kind", json_object_new_string(kind));
+	json_object_object_add(rec, "ifindex", json_object_new_int(ifindex));
+	json_object_object_add(rec, "netns", dev->netns_path ? json_object_new_string(dev->netns_path)
+							     : NULL);
+	json_object_object_add(rec, "netns_ino", json_object_new_uint64(dev->netns_ino));
+	return rec;
+}
+
+static struct json_object *saved_to_json(const struct qdisc_saved *s)
+{
+	struct json_object *o = json_object_new_object();
+	char *hex = malloc(s->options_len * 2 + 1);
+	size_t i;
+
+	json_object_object_add(o, "default", json_object_new_boolean(s->is_default));
+	json_object_object_add(o, "qdisc", json_object_new_string(s->kind));
+	json_object_object_add(o, "handle", json_object_new_int64(s->handle));
+	json_object_object_add(o, "has_options", json_object_new_boolean(s->has_options));
+	json_object_object_add(o, "options_nested", json_object_new_boolean(s->options_nested));
+	if (hex) {
+		for (i = 0; i < s->options_len; i++)
+			sprintf(hex + 2 * i, "%02x", s->options[i]);
+		hex[2 * s->options_len] = '\0';
+		json_object_object_add(o, "options", json_object_new_string(hex));
+		free(hex);
+	}
+	return o;
+}
+
+static int saved_from_json(struct json_object *o, struct qdisc_saved *s)
+{
+	struct json_object *v;
+	const char *hex;
+	size_t i, n;
+
+	memset(s, 0, sizeof(*s));
+	if (!o)
+		return -EINVAL;
+	s->is_default = json_object_object_get_ex(o, "default", &v) && json_object_get_boolean(v);
+	if (json_object_object_get_ex(o, "qdisc", &v))
+		snprintf(s->kind, sizeof(s->kind), "%s", json_object_get_string(v));
+	if (json_object_object_get_ex(o, "handle", &v))
+		s->handle = (uint32_t)json_object_get_int64(v);
+	s->has_options = json_object_object_get_ex(o, "has_options", &v) &&
+			 json_object_get_boolean(v);
+	s->options_nested = json_object_object_get_ex(o, "options_nested", &v) &&
+			    json_object_get_boolean(v);
+	hex = json_object_object_get_ex(o, "options", &v) ? json_object_get_string(v) : "";
+	n = strlen(hex) / 2;
+	if (n > sizeof(s->options))
+		return -E2BIG;
+	for (i = 0; i < n; i++)
+		if (sscanf(hex + 2 * i, "%2hhx", &s->options[i]) != 1)
+			return -EINVAL;
+	s->options_len = n;
+	return 0;
+}
+
+static int setup_egress_queue(const struct shaping_device *dev,
+			      int (*record)(void *, struct json_object *), void *ctx, char *err,
+			      size_t errlen)
+{
+	struct qdisc_saved saved;
+	struct json_object *rec;
+	int ret, classes;
+
+	ret = qdisc_root_save(dev->ifindex, &saved);
+	if (ret) {
+		errf(err, errlen, "interface %s: reading its root qdisc failed: %s", dev->ifname,
+		     strerror(-ret));
+		return ret;
+	}
+	classes = saved.is_default ? 0 : qdisc_root_class_count(dev->ifindex);
+	if (classes != 0) {
+		/* its classes and their qdiscs could not be put back from the root alone */
+		errf(err, errlen, "interface %s: its root qdisc %s %x: has %s classes; faultline "
+		     "would have to replace it and could not restore them; remove it first",
+		     dev->ifname, saved.kind, saved.handle >> 16, classes > 0 ? "its" : "unreadable");
+		return -ENOTSUP;
+	}
+	rec = record_new("qdisc", dev, dev->ifindex);
+	json_object_object_add(rec, "ifname", json_object_new_string(dev->ifname));
+	json_object_object_add(rec, "handle", json_object_new_int64(root_handle(dev)));
+	json_object_object_add(rec, "saved", saved_to_json(&saved));
+	ret = record(ctx, rec);
+	return ret ?: install_root(dev, dev->ifindex, err, errlen);
+}
+
+static int setup_ifb(const struct shaping_device *dev, int (*record)(void *, struct json_object *),
+		     void *ctx, int *ifb_ifindex, char *err, size_t errlen)
+{
+	char name[IF_NAMESIZE];
+	struct json_object *rec;
+	int ret;
+
+	snprintf(name, sizeof(name), "flt-ifb-%d", dev->ifindex);
+	ret = ifb_create(name, ifb_ifindex);
+	if (ret) {
+		errf(err, errlen, "interface %s: creating IFB device %s for its ingress failed: %s",
+		     dev->ifname, name, strerror(-ret));
+		return ret;
+	}
+	rec = record_new("ifb", dev, *ifb_ifindex);
+	json_object_object_add(rec, "ifname", json_object_new_string(name));
+	ret = record(ctx, rec);
+	return ret ?: install_root(dev, *ifb_ifindex, err, errlen);
+}
+
+static int enter_netns(const char *path, uint64_t ino, int *saved)
+{
+	struct stat st;
+	int fd, ret;
+
+	*saved = -1;
+	if (path) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return -errno;
+		ret = netns_enter(fd, saved);
+		close(fd);
+		if (ret)
+			return ret;
+	}
+	if (stat("/proc/thread-self/ns/net", &st) || st.st_ino != ino) {
+		if (*saved >= 0)
+			netns_leave(*saved);
+		*saved = -1;
+		return -ESRCH;
+	}
+	return 0;
+}
+
+int shaping_setup(const struct shaping_device *dev,
+		  int (*record)(void *ctx, struct json_object *rec), void *ctx, int *ifb_ifindex,
+		  char *err, size_t errlen)
+{
+	int saved, ret;
+
+	*ifb_ifindex = 0;
+	if (dev->kind == SHAPING_NONE || (!dev->egress_queue && !dev->ifb))
+		return 0;
+	ret = enter_netns(dev->netns_path, dev->netns_ino, &saved);
+	if (ret) {
+		errf(err, errlen, "interface %s: cannot enter its network namespace: %s",
+		     dev->ifname, strerror(-ret));
+		return ret;
+	}
+	if (dev->egress_queue)
+		ret = setup_egress_queue(dev, record, ctx, err, errlen);
+	if (!ret && dev->ifb)
+		ret = setup_ifb(dev, record, ctx, ifb_ifindex, err, errlen);
+	if (saved >= 0)
+		netns_leave(saved);
+	return ret;
+}
+
+static int64_t rec_int(struct json_object *rec, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(rec, key, &v) ? json_object_get_int64(v) : 0;
+}
+
+static const char *rec_str(struct json_object *rec, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(rec, key, &v) && json_object_is_type(v, json_type_string)
+		       ? json_object_get_string(v)
+		       : NULL;
+}
+
+static int remove_qdisc(struct json_object *rec, int ifindex)
+{
+	struct qdisc_saved saved, now;
+	struct json_object *o = NULL;
+	int ret;
+
+	ret = qdisc_root_save(ifindex, &now);
+	if (ret == -ENODEV)
+		return 0; /* the device is gone, and its qdiscs with it */
+	if (ret)
+		return ret;
+	if (now.handle != (uint32_t)rec_int(rec, "handle")) {
+		/* not faultline's root (any more): never delete a qdisc we did not create */
+		pr_debug("interface %d: its root qdisc is not faultline's; left as it is\n", ifindex);
+		return 0;
+	}
+	json_object_object_get_ex(rec, "saved", &o);
+	ret = saved_from_json(o, &saved);
+	return ret ?: qdisc_root_restore(ifindex, &saved);
+}
+
+static int remove_ifb(struct json_object *rec, int ifindex)
+{
+	const char *want = rec_str(rec, "ifname");
+	char name[IF_NAMESIZE];
+
+	/* the ifindex may have been reused since: delete only the device of the name we gave */
+	if (!if_indextoname((unsigned int)ifindex, name) || !want || strcmp(name, want))
+		return 0;
+	return ifb_delete(ifindex);
+}
+
+int shaping_remove(struct json_object *rec)
+{
+	const char *kind = rec_str(rec, "kind");
+	int ifindex = (int)rec_int(rec, "ifindex"), saved, ret;
+	bool qdisc;
+
+	if (!kind || (strcmp(kind, "qdisc") && strcmp(kind, "ifb")))
+		return 1;
+	qdisc = !strcmp(kind, "qdisc");
+	ret = enter_netns(rec_str(rec, "netns"), (uint64_t)rec_int(rec, "netns_ino"), &saved);
+	if (ret) {
+		/* a namespace that is gone took its devices and qdiscs with it */
+		pr_debug("interface %d: its network namespace is gone or out of reach\n", ifindex);
+		return 0;
+	}
+	ret = qdisc ? remove_qdisc(rec, ifindex) : remove_ifb(rec, ifindex);
+	if (saved >= 0)
+		netns_leave(saved);
+	return ret;
+}
