@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,10 @@ struct fault_refs {
 	yaml_node_t *target_node;
 	yaml_node_t *direction_node; /* NULL: the default */
 	yaml_node_t *reject_node;
+	/* the first effect that needs network interfaces (delay, rate, netem), for messages */
+	yaml_node_t *shaping_node;
+	const char *shaping_key;  /* its field: "delay", "loss"... */
+	const char *shaping_what; /* as messages name it: "loss model gilbert-elliott" */
 };
 
 struct parser {
@@ -281,7 +286,7 @@ struct seen_field {
 	yaml_node_t *value;
 };
 
-#define MAX_FIELDS 8
+#define MAX_FIELDS 16
 
 /*
  * Walk map's pairs in order: each key must be one of fields, once; its value goes to that
@@ -866,48 +871,442 @@ static int parse_fault_reject(struct parser *p, const struct field *field, yaml_
 			   obj, seen);
 }
 
-static int parse_loss_percent(struct parser *p, const struct field *field, yaml_node_t *value,
-			      void *obj)
+/* A percentage of the fault at field->arg's offset: more than 0, at most 100. */
+static int parse_fault_percent(struct parser *p, const struct field *field, yaml_node_t *value,
+			       void *obj)
+{
+	double *percent = (double *)((char *)obj + field->arg);
+	const char *s, *why;
+	int err;
+
+	err = get_scalar(p, value, "a percentage such as 5 or 0.5", &s);
+	if (err)
+		return err;
+	if (parse_percent(s, percent, &why))
+		return fail(p, value, "%s", why);
+	return 0;
+}
+
+/* A correlation or a probability that may be 0, at field->arg's offset: 0 to 100. */
+static int parse_fault_percent_or_zero(struct parser *p, const struct field *field,
+				       yaml_node_t *value, void *obj)
+{
+	double *percent = (double *)((char *)obj + field->arg);
+	const char *s, *why;
+	int err;
+
+	err = get_scalar(p, value, "a percentage such as 25 or 25%", &s);
+	if (err)
+		return err;
+	if (parse_percent_or_zero(s, percent, &why))
+		return fail(p, value, "%s", why);
+	return 0;
+}
+
+/* field->arg of a field parsed into a member of struct plan_fault */
+#define FAULT_OFFSET(member) ((int)offsetof(struct plan_fault, member))
+
+/* The index into fields of the one the document has first (by seen[]); n if it has none. */
+static size_t first_seen(const struct seen_field *seen, const int *fields, size_t n)
+{
+	size_t i, first = n;
+
+	for (i = 0; i < n; i++) {
+		const yaml_node_t *key = seen[fields[i]].key;
+
+		if (key && (first == n ||
+			    key->start_mark.index < seen[fields[first]].key->start_mark.index))
+			first = i;
+	}
+	return first;
+}
+
+/* An error about node, the value (or key) of field key of the mapping being walked. */
+static int fail_field(struct parser *p, yaml_node_t *node, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static int fail_field(struct parser *p, yaml_node_t *node, const char *key, const char *fmt, ...)
+{
+	char msg[1024];
+	size_t saved;
+	va_list ap;
+	int err;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	saved = path_push_key(p, key);
+	err = fail(p, node, "%s", msg);
+	path_pop(p, saved);
+	return err;
+}
+
+static int parse_loss_model(struct parser *p, const struct field *field, yaml_node_t *value,
+			    void *obj)
+{
+	char quoted[QUOTE_VALUE_LEN];
+	const char *s;
+	int err;
+
+	(void)field;
+	(void)obj;
+	err = get_scalar(p, value, "random or gilbert-elliott", &s);
+	if (err)
+		return err;
+	if (strcmp(s, "random") && strcmp(s, "gilbert-elliott"))
+		return fail(p, value, "unknown loss model %s: use random or gilbert-elliott",
+			    quote_value(s, quoted, sizeof(quoted)));
+	return 0;
+}
+
+enum { LOSS_PERCENT, LOSS_MODEL, LOSS_P, LOSS_R, LOSS_H, LOSS_K };
+
+static const struct field loss_fields[] = {
+	[LOSS_PERCENT] = {"percent", parse_fault_percent, false, FAULT_OFFSET(loss_percent)},
+	[LOSS_MODEL] = {"model", parse_loss_model, false, 0},
+	/* Gilbert-Elliott: p and r move between the states, never 0; h and k may be 0 */
+	[LOSS_P] = {"p", parse_fault_percent, false, FAULT_OFFSET(ge_p)},
+	[LOSS_R] = {"r", parse_fault_percent, false, FAULT_OFFSET(ge_r)},
+	[LOSS_H] = {"h", parse_fault_percent_or_zero, false, FAULT_OFFSET(ge_h)},
+	[LOSS_K] = {"k", parse_fault_percent_or_zero, false, FAULT_OFFSET(ge_k)},
+};
+
+#define NUM_LOSS_FIELDS (sizeof(loss_fields) / sizeof(loss_fields[0]))
+
+static int parse_fault_loss(struct parser *p, const struct field *field, yaml_node_t *value,
+			    void *obj)
+{
+	static const int ge_fields[] = {LOSS_P, LOSS_R, LOSS_H, LOSS_K};
+	struct seen_field seen[MAX_FIELDS];
+	struct plan_fault *fault = obj;
+	size_t i;
+	int err;
+
+	(void)field;
+	err = walk_fields(p, value, loss_fields, NUM_LOSS_FIELDS, true,
+			  "a mapping with a percent, or a model and its parameters", obj, seen);
+	if (err)
+		return err;
+	if (!seen[LOSS_MODEL].value || !strcmp(scalar_text(seen[LOSS_MODEL].value), "random")) {
+		i = first_seen(seen, ge_fields, 4);
+		if (i < 4)
+			return fail_field(p, seen[ge_fields[i]].key, loss_fields[ge_fields[i]].key,
+					  "%s is a parameter of model gilbert-elliott: add model: "
+					  "gilbert-elliott, or use percent alone",
+					  loss_fields[ge_fields[i]].key);
+		if (!seen[LOSS_PERCENT].value)
+			return fail(p, value, "missing required field \"percent\"");
+		fault->actions |= FLT_ACT_LOSS;
+		return 0;
+	}
+
+	/* gilbert-elliott: netem's loss model, with h and k as the model defines them */
+	if (seen[LOSS_PERCENT].value)
+		return fail_field(p, seen[LOSS_PERCENT].key, "percent",
+				  "percent is for model random: a gilbert-elliott loss comes from "
+				  "p, r, h and k");
+	if (!seen[LOSS_P].value)
+		return fail(p, value,
+			    "missing required field \"p\": model gilbert-elliott needs p and r");
+	if (!seen[LOSS_R].value)
+		return fail(p, value,
+			    "missing required field \"r\": model gilbert-elliott needs p and r");
+	if (!seen[LOSS_H].value)
+		fault->ge_h = 0; /* the bad state loses every packet: Gilbert's model */
+	if (!seen[LOSS_K].value)
+		fault->ge_k = 100; /* the good state loses none */
+	if (fault->ge_h == 100 && fault->ge_k == 100)
+		return fail_field(p, seen[LOSS_H].value, "h",
+				  "h and k are both 100%%: this model never loses a packet");
+	fault->netem_effects |= PLAN_NETEM_LOSS_GE;
+	return 0;
+}
+
+/* ---- delay, rate and netem's effects ------------------------------------------------------ */
+
+#define DELAY_MAX_NS (60ULL * 1000000000)
+/*
+ * netem keeps a jitter in 32 bits of signed nanoseconds (sch_netem.c: netem_change() clamps
+ * it to INT_MAX, 2.147 s); the edt backend takes the same bound so that both behave alike.
+ */
+#define JITTER_MAX_NS (2ULL * 1000000000)
+
+/* delay.time and delay.jitter: field->arg is 1 for the jitter. */
+static int parse_delay_time(struct parser *p, const struct field *field, yaml_node_t *value,
+			    void *obj)
+{
+	bool is_jitter = field->arg;
+	uint64_t limit_ns = is_jitter ? JITTER_MAX_NS : DELAY_MAX_NS, ns;
+	struct plan_fault *fault = obj;
+	char quoted[QUOTE_VALUE_LEN];
+	const char *s, *why;
+	int err;
+
+	err = get_scalar(p, value, is_jitter ? "a time such as 10ms" : "a time such as 100ms", &s);
+	if (err)
+		return err;
+	if (parse_latency_ns(s, &ns, &why))
+		return fail(p, value, "%s", why);
+	quote_value(s, quoted, sizeof(quoted));
+	if (!ns && !is_jitter)
+		return fail(p, value, "%s is zero: a delay must be greater than 0", quoted);
+	if (ns > limit_ns && is_jitter)
+		return fail(p, value,
+			    "%s is over the limit of 2s: netem cannot jitter by more than 2.147s",
+			    quoted);
+	if (ns > limit_ns)
+		return fail(p, value, "%s is over the limit of 60s", quoted);
+	if (is_jitter)
+		fault->jitter_ns = ns;
+	else
+		fault->delay_ns = ns;
+	return 0;
+}
+
+static int parse_delay_distribution(struct parser *p, const struct field *field, yaml_node_t *value,
+				    void *obj)
 {
 	struct plan_fault *fault = obj;
 	const char *s, *why;
 	int err;
 
 	(void)field;
-	err = get_scalar(p, value, "a percentage such as 5 or 0.5", &s);
+	err = get_scalar(p, value, "uniform, normal, pareto or paretonormal", &s);
 	if (err)
 		return err;
-	if (parse_percent(s, &fault->loss_percent, &why))
+	if (parse_distribution(s, &fault->distribution, &why))
 		return fail(p, value, "%s", why);
 	return 0;
 }
 
-static const struct field loss_fields[] = {
-	{"percent", parse_loss_percent, true, 0},
+enum { DELAY_TIME, DELAY_JITTER, DELAY_DISTRIBUTION, DELAY_CORRELATION };
+
+static const struct field delay_fields[] = {
+	[DELAY_TIME] = {"time", parse_delay_time, true, 0},
+	[DELAY_JITTER] = {"jitter", parse_delay_time, false, 1},
+	[DELAY_DISTRIBUTION] = {"distribution", parse_delay_distribution, false, 0},
+	[DELAY_CORRELATION] = {"correlation", parse_fault_percent_or_zero, false,
+			       FAULT_OFFSET(delay_correlation)},
 };
 
-static int parse_fault_loss(struct parser *p, const struct field *field, yaml_node_t *value,
+static int parse_fault_delay(struct parser *p, const struct field *field, yaml_node_t *value,
+			     void *obj)
+{
+	static const int jitter_only[] = {DELAY_DISTRIBUTION, DELAY_CORRELATION};
+	struct seen_field seen[MAX_FIELDS], idle[MAX_FIELDS];
+	struct plan_fault *fault = obj;
+	int err;
+
+	(void)field;
+	err = walk_fields(p, value, delay_fields, 4, true,
+			  "a mapping such as {time: 100ms, jitter: 10ms}", obj, seen);
+	if (err)
+		return err;
+	/*
+	 * Both shape the random part of the delay: without a jitter they would do nothing, which
+	 * is not what whoever wrote them meant. Their defaults (uniform, 0%) are fine.
+	 */
+	memset(idle, 0, sizeof(idle));
+	if (!fault->jitter_ns && fault->distribution != FLT_DIST_UNIFORM)
+		idle[DELAY_DISTRIBUTION] = seen[DELAY_DISTRIBUTION];
+	if (!fault->jitter_ns && fault->delay_correlation > 0)
+		idle[DELAY_CORRELATION] = seen[DELAY_CORRELATION];
+	switch (first_seen(idle, jitter_only, 2)) {
+	case 0:
+		return fail_field(p, seen[DELAY_DISTRIBUTION].value, "distribution",
+				  "distribution %s needs a jitter greater than 0: without one "
+				  "every packet gets exactly the delay",
+				  distribution_name(fault->distribution));
+	case 1:
+		return fail_field(p, seen[DELAY_CORRELATION].value, "correlation",
+				  "correlation needs a jitter greater than 0: it correlates the "
+				  "random part of successive delays");
+	}
+	fault->actions |= FLT_ACT_DELAY;
+	return 0;
+}
+
+static int parse_rate_bandwidth(struct parser *p, const struct field *field, yaml_node_t *value,
+				void *obj)
+{
+	struct plan_fault *fault = obj;
+	const char *s, *why;
+	int err;
+
+	(void)field;
+	err = get_scalar(p, value, "a bandwidth such as 10mbit", &s);
+	if (err)
+		return err;
+	if (parse_bandwidth(s, &fault->rate_bytes_per_sec, &why))
+		return fail(p, value, "%s", why);
+	return 0;
+}
+
+static const struct field rate_fields[] = {
+	{"bandwidth", parse_rate_bandwidth, true, 0},
+};
+
+static int parse_fault_rate(struct parser *p, const struct field *field, yaml_node_t *value,
 			    void *obj)
 {
 	struct seen_field seen[MAX_FIELDS];
 	struct plan_fault *fault = obj;
 
 	(void)field;
-	fault->actions |= FLT_ACT_LOSS;
-	return walk_fields(p, value, loss_fields, 1, true, "a mapping with a percent", obj, seen);
+	fault->actions |= FLT_ACT_RATE;
+	return walk_fields(p, value, rate_fields, 1, true, "a mapping such as {bandwidth: 10mbit}",
+			   obj, seen);
 }
 
-enum { FAULT_NAME, FAULT_TARGET, FAULT_DIRECTION, FAULT_MATCH };
+static const struct field duplicate_fields[] = {
+	{"percent", parse_fault_percent, true, FAULT_OFFSET(duplicate_percent)},
+};
+
+static const struct field corrupt_fields[] = {
+	{"percent", parse_fault_percent, true, FAULT_OFFSET(corrupt_percent)},
+};
+
+static const struct field reorder_fields[] = {
+	{"percent", parse_fault_percent, true, FAULT_OFFSET(reorder_percent)},
+	{"correlation", parse_fault_percent_or_zero, false, FAULT_OFFSET(reorder_correlation)},
+};
+
+/* duplicate, corrupt and reorder: field->arg is the PLAN_NETEM_* bit. */
+static int parse_fault_netem_effect(struct parser *p, const struct field *field, yaml_node_t *value,
+				    void *obj)
+{
+	struct seen_field seen[MAX_FIELDS];
+	struct plan_fault *fault = obj;
+
+	fault->netem_effects |= field->arg;
+	switch (field->arg) {
+	case PLAN_NETEM_DUPLICATE:
+		return walk_fields(p, value, duplicate_fields, 1, true, "a mapping with a percent",
+				   obj, seen);
+	case PLAN_NETEM_CORRUPT:
+		return walk_fields(p, value, corrupt_fields, 1, true, "a mapping with a percent",
+				   obj, seen);
+	default:
+		return walk_fields(p, value, reorder_fields, 2, true,
+				   "a mapping with a percent and an optional correlation", obj,
+				   seen);
+	}
+}
+
+static int parse_fault_backend(struct parser *p, const struct field *field, yaml_node_t *value,
+			       void *obj)
+{
+	struct plan_fault *fault = obj;
+	const char *s, *why;
+	int err;
+
+	(void)field;
+	err = get_scalar(p, value, "auto, edt or netem", &s);
+	if (err)
+		return err;
+	if (parse_backend(s, &fault->backend, &why))
+		return fail(p, value, "%s", why);
+	return 0;
+}
+
+/* ---- a fault ------------------------------------------------------------------------------ */
+
+enum {
+	FAULT_NAME,
+	FAULT_TARGET,
+	FAULT_DIRECTION,
+	FAULT_MATCH,
+	FAULT_BLACKHOLE,
+	FAULT_REJECT,
+	FAULT_LOSS,
+	FAULT_BACKEND,
+	FAULT_DELAY,
+	FAULT_RATE,
+	FAULT_DUPLICATE,
+	FAULT_CORRUPT,
+	FAULT_REORDER,
+};
 
 static const struct field fault_fields[] = {
 	[FAULT_NAME] = {"name", parse_fault_name, true, 0},
 	[FAULT_TARGET] = {"target", parse_fault_target, true, 0},
 	[FAULT_DIRECTION] = {"direction", parse_fault_direction, false, 0},
 	[FAULT_MATCH] = {"match", parse_fault_match, false, 0},
-	{"blackhole", parse_fault_blackhole, false, 0},
-	{"reject", parse_fault_reject, false, 0},
-	{"loss", parse_fault_loss, false, 0},
+	[FAULT_BLACKHOLE] = {"blackhole", parse_fault_blackhole, false, 0},
+	[FAULT_REJECT] = {"reject", parse_fault_reject, false, 0},
+	[FAULT_LOSS] = {"loss", parse_fault_loss, false, 0},
+	[FAULT_BACKEND] = {"backend", parse_fault_backend, false, 0},
+	[FAULT_DELAY] = {"delay", parse_fault_delay, false, 0},
+	[FAULT_RATE] = {"rate", parse_fault_rate, false, 0},
+	[FAULT_DUPLICATE] = {"duplicate", parse_fault_netem_effect, false, PLAN_NETEM_DUPLICATE},
+	[FAULT_CORRUPT] = {"corrupt", parse_fault_netem_effect, false, PLAN_NETEM_CORRUPT},
+	[FAULT_REORDER] = {"reorder", parse_fault_netem_effect, false, PLAN_NETEM_REORDER},
 };
+
+#define NUM_FAULT_FIELDS (sizeof(fault_fields) / sizeof(fault_fields[0]))
+
+/* How messages name the effect of a fault field. */
+static const char *effect_name(int field)
+{
+	return field == FAULT_LOSS ? "loss model gilbert-elliott" : fault_fields[field].key;
+}
+
+/*
+ * What only some backends and targets can do: netem's effects need backend netem, a backend
+ * needs something to do, and what waits in a queue needs a device (checked once the target is
+ * known, from refs).
+ */
+static int check_fault_shaping(struct parser *p, struct plan_fault *fault,
+			       const struct seen_field *seen)
+{
+	/* what edt cannot do, and what makes packets wait; effects[] has a loss only if GE */
+	static const int netem_only[] = {FAULT_DUPLICATE, FAULT_CORRUPT, FAULT_REORDER, FAULT_LOSS};
+	static const int waiting[] = {FAULT_DELAY,   FAULT_RATE,    FAULT_DUPLICATE,
+				      FAULT_CORRUPT, FAULT_REORDER, FAULT_LOSS};
+	struct fault_refs *refs = current_refs(p);
+	struct seen_field effects[MAX_FIELDS];
+	size_t i, n = sizeof(waiting) / sizeof(waiting[0]);
+
+	memcpy(effects, seen, sizeof(effects));
+	if (!(fault->netem_effects & PLAN_NETEM_LOSS_GE))
+		effects[FAULT_LOSS].key = effects[FAULT_LOSS].value = NULL;
+
+	if ((fault->netem_effects & PLAN_NETEM_REORDER) && !(fault->actions & FLT_ACT_DELAY))
+		return fail_field(p, seen[FAULT_REORDER].value, "reorder",
+				  "reorder needs a delay on the same fault: netem reorders by "
+				  "sending some packets at once, ahead of the delayed ones");
+
+	if (fault->backend == PLAN_BACKEND_EDT) {
+		i = first_seen(effects, netem_only, 4);
+		if (i < 4)
+			return fail_field(p, seen[FAULT_BACKEND].value, "backend",
+					  "%s needs backend netem: edt can only delay and pace "
+					  "packets",
+					  effect_name(netem_only[i]));
+		if (!(fault->actions & (FLT_ACT_DELAY | FLT_ACT_RATE)))
+			return fail_field(p, seen[FAULT_BACKEND].value, "backend",
+					  "backend edt has nothing to do here: it serves delay "
+					  "and rate");
+	}
+	if (fault->backend == PLAN_BACKEND_NETEM &&
+	    !(fault->actions & (FLT_ACT_DELAY | FLT_ACT_RATE | FLT_ACT_LOSS)) &&
+	    !fault->netem_effects)
+		return fail_field(p, seen[FAULT_BACKEND].value, "backend",
+				  "backend netem has nothing to do here: it serves delay, rate, "
+				  "loss, duplicate, corrupt and reorder");
+
+	i = first_seen(effects, waiting, n);
+	if (i < n) {
+		refs->shaping_node = seen[waiting[i]].value;
+		refs->shaping_key = fault_fields[waiting[i]].key;
+		refs->shaping_what = effect_name(waiting[i]);
+	} else if (fault->backend == PLAN_BACKEND_NETEM) {
+		/* a plain loss that netem draws instead of eBPF */
+		refs->shaping_node = seen[FAULT_BACKEND].value;
+		refs->shaping_key = "backend";
+		refs->shaping_what = "backend netem";
+	}
+	return 0;
+}
 
 static int parse_fault(struct parser *p, yaml_node_t *value, struct plan_fault *fault)
 {
@@ -919,12 +1318,16 @@ static int parse_fault(struct parser *p, yaml_node_t *value, struct plan_fault *
 	fault->pos.col = value->start_mark.column + 1;
 	fault->direction = FLT_DIR_EGRESS;
 	fault->protocol = FLT_PROTO_ANY;
-	err = walk_fields(p, value, fault_fields, sizeof(fault_fields) / sizeof(fault_fields[0]),
-			  false, "a fault mapping", fault, seen);
+	fault->backend = PLAN_BACKEND_AUTO;
+	fault->distribution = FLT_DIST_UNIFORM;
+	err = walk_fields(p, value, fault_fields, NUM_FAULT_FIELDS, false, "a fault mapping", fault,
+			  seen);
 	if (err)
 		return err;
-	if (!fault->actions)
-		return fail(p, value, "no action: give at least one of blackhole, reject or loss");
+	if (!fault->actions && !fault->netem_effects)
+		return fail(p, value,
+			    "no action: give at least one of blackhole, reject, loss, delay, rate, "
+			    "duplicate, corrupt or reorder");
 	/* cgroup/connect4|6 and sendmsg4|6 see only the target's own outgoing connects. */
 	if ((fault->actions & FLT_ACT_REJECT) && fault->direction != FLT_DIR_EGRESS) {
 		saved = path_push_key(p, "direction");
@@ -934,7 +1337,7 @@ static int parse_fault(struct parser *p, yaml_node_t *value, struct plan_fault *
 		path_pop(p, saved);
 		return err;
 	}
-	return 0;
+	return check_fault_shaping(p, fault, seen);
 }
 
 static int parse_spec_faults(struct parser *p, const struct field *field, yaml_node_t *value,
@@ -1018,6 +1421,17 @@ static int resolve_fault_target(struct parser *p, size_t i)
 			p, refs->reject_node,
 			"reject works through cgroup hooks: target %s is %s target, use a pods or cgroups target",
 			quoted, target->ids[0].kind == TARGET_NETNS ? "a netns" : "an interfaces");
+		goto out;
+	}
+	/* Packets wait in a qdisc on a device: a cgroup has none of its own. */
+	if (refs->shaping_node && target->ids[0].kind == TARGET_CGROUP) {
+		path_pop(p, saved);
+		path_push_index(p, i);
+		path_push_key(p, refs->shaping_key);
+		err = fail(p, refs->shaping_node,
+			   "%s needs a target with network interfaces: target %s is a cgroups "
+			   "target, use a pods, netns or interfaces target",
+			   refs->shaping_what, quoted);
 	}
 out:
 	path_pop(p, saved);

@@ -21,7 +21,6 @@ struct plan_pos {
 	unsigned int col;  /* 1-based */
 };
 
-/* One element of a target's pods/cgroups/netns/interfaces list, exactly as the plan wrote it. */
 enum plan_backend {
 	PLAN_BACKEND_AUTO,
 	PLAN_BACKEND_EDT,
@@ -33,6 +32,7 @@ enum plan_backend {
 #define PLAN_NETEM_REORDER 4
 #define PLAN_NETEM_LOSS_GE 8 /* loss: {model: gilbert-elliott, ...}; FLT_ACT_LOSS is not set then */
 
+/* One element of a target's pods/cgroups/netns/interfaces list, exactly as the plan wrote it. */
 struct plan_target_id {
 	char *id;
 	enum target_kind kind;

@@ -362,6 +362,11 @@ static int setup_egress_queue(const struct shaping_device *dev,
 		     strerror(-ret));
 		return ret;
 	}
+	if (saved.handle >> 16 == FQ_HANDLE || saved.handle >> 16 == FLT_PRIO_HANDLE) {
+		errf(err, errlen, "interface %s: another faultline plan already delays or shapes its "
+		     "traffic; one plan at a time can (revert the other first)", dev->ifname);
+		return -EBUSY;
+	}
 	classes = saved.is_default ? 0 : qdisc_root_class_count(dev->ifindex);
 	if (classes != 0) {
 		/* its classes and their qdiscs could not be put back from the root alone */
@@ -387,6 +392,11 @@ static int setup_ifb(const struct shaping_device *dev, int (*record)(void *, str
 
 	snprintf(name, sizeof(name), "flt-ifb-%d", dev->ifindex);
 	ret = ifb_create(name, ifb_ifindex);
+	if (ret == -EEXIST) {
+		errf(err, errlen, "interface %s: IFB device %s exists: another faultline plan "
+		     "delays or shapes its traffic; one plan at a time can", dev->ifname, name);
+		return -EBUSY;
+	}
 	if (ret) {
 		errf(err, errlen, "interface %s: creating IFB device %s for its ingress failed: %s",
 		     dev->ifname, name, strerror(-ret));

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 #include "fault.h"
@@ -349,11 +350,11 @@ malformed:
 
 /* ---- percentages -------------------------------------------------------------------------- */
 
-int parse_percent(const char *s, double *percent, const char **why)
+/* The number of a percentage: digits, an optional fraction, an optional '%'. */
+static int percent_number(const char *s, double *value, const char **why)
 {
 	size_t digits = 0, i = 0;
 	char number[64];
-	double value;
 
 	if (!*s)
 		return fail(why, -EINVAL, "empty percentage");
@@ -368,7 +369,18 @@ int parse_percent(const char *s, double *percent, const char **why)
 			    "%s is not a percentage: use a number such as 5, 0.5 or \"5%%\"", q(s));
 	memcpy(number, s, i);
 	number[i] = '\0';
-	value = strtod(number, NULL);
+	*value = strtod(number, NULL);
+	return 0;
+}
+
+int parse_percent(const char *s, double *percent, const char **why)
+{
+	double value;
+	int err;
+
+	err = percent_number(s, &value, why);
+	if (err)
+		return err;
 	if (value <= 0)
 		return fail(why, -ERANGE, "%s is out of range: use more than 0 and at most 100",
 			    q(s));
@@ -376,6 +388,273 @@ int parse_percent(const char *s, double *percent, const char **why)
 		return fail(why, -ERANGE, "%s is over 100", q(s));
 	*percent = value;
 	return 0;
+}
+
+int parse_percent_or_zero(const char *s, double *percent, const char **why)
+{
+	double value;
+	int err;
+
+	err = percent_number(s, &value, why);
+	if (err)
+		return err;
+	if (value > 100)
+		return fail(why, -ERANGE, "%s is over 100", q(s));
+	*percent = value;
+	return 0;
+}
+
+/* ---- delays ------------------------------------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	uint64_t ns;
+	unsigned int decimals; /* digits of a fraction that still count whole nanoseconds */
+} latency_units[] = {
+	/* Largest first: format_latency_ns picks the first that fits. */
+	{"s", 1000000000ULL, 9},
+	{"ms", 1000000ULL, 6},
+	{"us", 1000ULL, 3},
+};
+
+#define NUM_LATENCY_UNITS (sizeof(latency_units) / sizeof(latency_units[0]))
+
+int parse_latency_ns(const char *s, uint64_t *ns, const char **why)
+{
+	static const char *const example =
+		"use one number and a unit (us, ms or s), e.g. 100ms or 1.5ms";
+	uint64_t number = 0, fraction_ns = 0, scale, whole_ns;
+	const char *p = s, *fraction = NULL, *unit;
+	size_t digits = 0, fraction_len = 0, unit_len, i, d;
+	bool overflow = false;
+
+	if (!*s)
+		return fail(why, -EINVAL, "empty time: use a number and a unit, e.g. 100ms");
+	if (*s == '-')
+		return fail(why, -EINVAL, "%s is negative: a time cannot be below 0", q(s));
+	for (; is_digit(*p); p++, digits++) {
+		if (number > (UINT64_MAX - (*p - '0')) / 10)
+			overflow = true;
+		else
+			number = number * 10 + (*p - '0');
+	}
+	if (*p == '.') {
+		fraction = ++p;
+		for (; is_digit(*p); p++)
+			fraction_len++;
+		digits += fraction_len;
+	}
+	if (!digits)
+		return fail(why, -EINVAL, "%s is not a time: %s", q(s), example);
+	unit = p;
+	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (unsigned char)*p >= 0x80)
+		p++;
+	unit_len = p - unit;
+	if (!unit_len) {
+		if (*p)
+			return fail(why, -EINVAL, "%s is not a time: %s", q(s), example);
+		return fail(why, -EINVAL, "%s has no unit: use us, ms or s, e.g. 100ms", q(s));
+	}
+	for (i = 0; i < NUM_LATENCY_UNITS; i++) {
+		if (strlen(latency_units[i].name) == unit_len &&
+		    !memcmp(latency_units[i].name, unit, unit_len))
+			break;
+	}
+	if (i == NUM_LATENCY_UNITS) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "%.*s", (int)(unit_len < 15 ? unit_len : 15), unit);
+		return fail(why, -EINVAL, "unknown unit %s in %s: use us, ms or s", q(name), q(s));
+	}
+	/* one unit only: 1s500ms is 1.5s here */
+	if (*p)
+		return fail(why, -EINVAL, "%s is not a time: %s", q(s), example);
+
+	/* The fraction in whole nanoseconds; digits past a nanosecond must be zeros. */
+	scale = latency_units[i].ns;
+	for (d = 0; d < fraction_len; d++) {
+		if (d < latency_units[i].decimals) {
+			scale /= 10;
+			fraction_ns += (uint64_t)(fraction[d] - '0') * scale;
+		} else if (fraction[d] != '0') {
+			return fail(why, -EINVAL, "%s is finer than a nanosecond", q(s));
+		}
+	}
+	whole_ns = number * latency_units[i].ns;
+	if (overflow || (number && whole_ns / number != latency_units[i].ns) ||
+	    whole_ns > UINT64_MAX - fraction_ns)
+		return fail(why, -ERANGE, "%s is too large", q(s));
+	*ns = whole_ns + fraction_ns;
+	return 0;
+}
+
+void format_latency_ns(uint64_t ns, char *buf, size_t len)
+{
+	char fraction[16];
+	size_t i, n;
+
+	if (!len)
+		return;
+	if (!ns) {
+		snprintf(buf, len, "0ms");
+		return;
+	}
+	for (i = 0; i + 1 < NUM_LATENCY_UNITS && ns < latency_units[i].ns; i++)
+		;
+	/* the remainder as decimals, trailing zeros dropped: 1500000ns is 1.5ms */
+	n = snprintf(fraction, sizeof(fraction), "%0*llu", (int)latency_units[i].decimals,
+		     (unsigned long long)(ns % latency_units[i].ns));
+	while (n && fraction[n - 1] == '0')
+		fraction[--n] = '\0';
+	snprintf(buf, len, "%llu%s%s%s", (unsigned long long)(ns / latency_units[i].ns),
+		 n ? "." : "", fraction, latency_units[i].name);
+}
+
+/* ---- bandwidths --------------------------------------------------------------------------- */
+
+static const struct {
+	const char *name;
+	uint64_t bits; /* bits per second of one unit: SI prefixes, as tc(8) */
+} bandwidth_units[] = {
+	/* Bit units first, largest first: format_bandwidth picks the first that divides. */
+	{"gbit", 1000000000ULL}, {"mbit", 1000000ULL}, {"kbit", 1000ULL}, {"bit", 1ULL},
+	{"GBps", 8000000000ULL}, {"MBps", 8000000ULL}, {"kBps", 8000ULL}, {"Bps", 8ULL},
+};
+
+#define NUM_BANDWIDTH_UNITS (sizeof(bandwidth_units) / sizeof(bandwidth_units[0]))
+#define NUM_BIT_UNITS 4
+#define BANDWIDTH_MAX_DECIMALS 9
+#define BANDWIDTH_MAX_BITS (UINT64_MAX & ~7ULL) /* 2^64-8: (2^61-1) bytes/s */
+
+#define BANDWIDTH_UNIT_LIST "bit, kbit, mbit, gbit (bits/s) or Bps, kBps, MBps, GBps (bytes/s)"
+
+/* A unit that only differs from a known one in case: that one, else NULL. */
+static const char *bandwidth_unit_case(const char *unit, size_t unit_len)
+{
+	size_t i;
+
+	for (i = 0; i < NUM_BANDWIDTH_UNITS; i++) {
+		if (strlen(bandwidth_units[i].name) == unit_len &&
+		    !strncasecmp(bandwidth_units[i].name, unit, unit_len))
+			return bandwidth_units[i].name;
+	}
+	return NULL;
+}
+
+int parse_bandwidth(const char *s, uint64_t *bytes_per_sec, const char **why)
+{
+	static const char *const example = "use a number and a unit, e.g. 10mbit or 500kBps";
+	uint64_t number = 0, fraction = 0, scale = 1, whole_bits, fraction_bits, bits;
+	const char *p = s, *unit, *hint;
+	size_t digits = 0, fraction_len = 0, unit_len, i;
+	bool overflow = false;
+
+	if (!*s)
+		return fail(why, -EINVAL, "empty bandwidth: use a number and a unit, e.g. 10mbit");
+	if (*s == '-')
+		return fail(why, -EINVAL, "%s is negative: a bandwidth must be positive", q(s));
+	for (; is_digit(*p); p++, digits++) {
+		if (number > (UINT64_MAX - (*p - '0')) / 10)
+			overflow = true;
+		else
+			number = number * 10 + (*p - '0');
+	}
+	if (*p == '.') {
+		for (p++; is_digit(*p); p++, fraction_len++) {
+			if (fraction_len < BANDWIDTH_MAX_DECIMALS) {
+				fraction = fraction * 10 + (*p - '0');
+				scale *= 10;
+			}
+		}
+		digits += fraction_len;
+	}
+	if (!digits)
+		return fail(why, -EINVAL, "%s is not a bandwidth: %s", q(s), example);
+	if (fraction_len > BANDWIDTH_MAX_DECIMALS)
+		return fail(why, -EINVAL, "%s has more than %d decimals", q(s),
+			    BANDWIDTH_MAX_DECIMALS);
+	unit = p;
+	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (unsigned char)*p >= 0x80)
+		p++;
+	unit_len = p - unit;
+	if (!unit_len) {
+		if (*p)
+			return fail(why, -EINVAL, "%s is not a bandwidth: %s", q(s), example);
+		return fail(why, -EINVAL, "%s has no unit: use " BANDWIDTH_UNIT_LIST, q(s));
+	}
+	if (*p)
+		return fail(why, -EINVAL, "%s is not a bandwidth: %s", q(s), example);
+	for (i = 0; i < NUM_BANDWIDTH_UNITS; i++) {
+		if (strlen(bandwidth_units[i].name) == unit_len &&
+		    !memcmp(bandwidth_units[i].name, unit, unit_len))
+			break;
+	}
+	if (i == NUM_BANDWIDTH_UNITS) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "%.*s", (int)(unit_len < 15 ? unit_len : 15), unit);
+		hint = bandwidth_unit_case(unit, unit_len);
+		/*
+		 * "mbps" says megabits to most people and megabytes to tc(8), which reads its
+		 * units without regard to case: refuse to pick one.
+		 */
+		if (hint && hint[unit_len - 3] == 'B' && unit[unit_len - 3] == 'b') {
+			char bit_unit[8];
+			size_t k;
+
+			for (k = 0; k + 3 < unit_len; k++)
+				bit_unit[k] = (char)(hint[k] | 0x20); /* k, M, G -> k, m, g */
+			memcpy(bit_unit + k, "bit", 4);
+			return fail(why, -EINVAL,
+				    "%s is ambiguous: write %.*s%s for bits or %.*s%s for bytes "
+				    "per second",
+				    q(s), (int)(unit - s), s, bit_unit, (int)(unit - s), s, hint);
+		}
+		if (hint)
+			return fail(why, -EINVAL,
+				    "unknown unit %s in %s: units are case-sensitive, did you mean "
+				    "\"%s\"?",
+				    q(name), q(s), hint);
+		return fail(why, -EINVAL, "unknown unit %s in %s: use " BANDWIDTH_UNIT_LIST,
+			    q(name), q(s));
+	}
+
+	/*
+	 * bits/s, the fraction rounded up: a positive value never becomes 0. The bytes/s must
+	 * also be whole bits/s in 64 bits, so that they print back as bits (format_bandwidth).
+	 */
+	whole_bits = number * bandwidth_units[i].bits;
+	fraction_bits = (fraction * bandwidth_units[i].bits + scale - 1) / scale;
+	if (overflow || (number && whole_bits / number != bandwidth_units[i].bits) ||
+	    whole_bits > BANDWIDTH_MAX_BITS || fraction_bits > BANDWIDTH_MAX_BITS - whole_bits)
+		return fail(why, -ERANGE, "%s is too large: at most %llubit", q(s),
+			    (unsigned long long)BANDWIDTH_MAX_BITS);
+	bits = whole_bits + fraction_bits;
+	if (!bits)
+		return fail(why, -ERANGE, "%s is zero: a bandwidth must be greater than 0", q(s));
+	*bytes_per_sec = bits / 8 + (bits % 8 != 0);
+	return 0;
+}
+
+void format_bandwidth(uint64_t bytes_per_sec, char *buf, size_t len)
+{
+	uint64_t bits;
+	size_t i;
+
+	if (!len)
+		return;
+	if (bytes_per_sec > BANDWIDTH_MAX_BITS / 8) {
+		snprintf(buf, len, "%lluBps", (unsigned long long)bytes_per_sec);
+		return;
+	}
+	/* bits/s, as tc prints rates, in the largest unit that divides them */
+	bits = bytes_per_sec * 8;
+	for (i = 0; i + 1 < NUM_BIT_UNITS; i++) {
+		if (bits && !(bits % bandwidth_units[i].bits))
+			break;
+	}
+	snprintf(buf, len, "%llu%s", (unsigned long long)(bits / bandwidth_units[i].bits),
+		 bandwidth_units[i].name);
 }
 
 /* ---- names -------------------------------------------------------------------------------- */
@@ -481,6 +760,74 @@ const char *protocol_name(uint8_t protocol)
 	for (i = 0; i < sizeof(protocol_names) / sizeof(protocol_names[0]); i++) {
 		if (protocol_names[i].value == protocol)
 			return protocol_names[i].name;
+	}
+	return NULL;
+}
+
+static const struct {
+	const char *name;
+	uint8_t value;
+} distribution_names[] = {
+	{"uniform", FLT_DIST_UNIFORM},
+	{"normal", FLT_DIST_NORMAL},
+	{"pareto", FLT_DIST_PARETO},
+	{"paretonormal", FLT_DIST_PARETONORMAL},
+};
+
+int parse_distribution(const char *s, uint8_t *distribution, const char **why)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(distribution_names) / sizeof(distribution_names[0]); i++) {
+		if (!strcmp(s, distribution_names[i].name)) {
+			*distribution = distribution_names[i].value;
+			return 0;
+		}
+	}
+	return fail(why, -EINVAL,
+		    "unknown distribution %s: use uniform, normal, pareto or paretonormal", q(s));
+}
+
+const char *distribution_name(uint8_t distribution)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(distribution_names) / sizeof(distribution_names[0]); i++) {
+		if (distribution_names[i].value == distribution)
+			return distribution_names[i].name;
+	}
+	return NULL;
+}
+
+static const struct {
+	const char *name;
+	enum plan_backend value;
+} backend_names[] = {
+	{"auto", PLAN_BACKEND_AUTO},
+	{"edt", PLAN_BACKEND_EDT},
+	{"netem", PLAN_BACKEND_NETEM},
+};
+
+int parse_backend(const char *s, enum plan_backend *backend, const char **why)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(backend_names) / sizeof(backend_names[0]); i++) {
+		if (!strcmp(s, backend_names[i].name)) {
+			*backend = backend_names[i].value;
+			return 0;
+		}
+	}
+	return fail(why, -EINVAL, "unknown backend %s: use auto, edt or netem", q(s));
+}
+
+const char *backend_name(enum plan_backend backend)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(backend_names) / sizeof(backend_names[0]); i++) {
+		if (backend_names[i].value == backend)
+			return backend_names[i].name;
 	}
 	return NULL;
 }

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* Scalar values of a plan: durations, CIDRs, port ranges, percentages, errno names. */
+/*
+ * Scalar values of a plan: durations, delays, bandwidths, CIDRs, port ranges, percentages,
+ * errno, direction, protocol, distribution and backend names.
+ */
 #ifndef FAULTLINE_VALUES_H
 #define FAULTLINE_VALUES_H
 
@@ -21,6 +24,21 @@ int parse_cidr(const char *s, struct plan_cidr *cidr, const char **why);
 int parse_port_range(const char *s, struct plan_port_range *range, const char **why);
 /* 5, 5%, 0.1: 0 < percent <= 100 */
 int parse_percent(const char *s, double *percent, const char **why);
+/* 0, 25, 25%, 0.5: 0 <= percent <= 100 (correlations, and probabilities that may be 0) */
+int parse_percent_or_zero(const char *s, double *percent, const char **why);
+/*
+ * A delay or a jitter: 100ms 1.5ms 500us 2s 0.25s, one number with an optional fraction and
+ * one unit (us, ms, s), exact to the nanosecond (a finer fraction is an error). 0ms is valid.
+ */
+int parse_latency_ns(const char *s, uint64_t *ns, const char **why);
+/*
+ * 10mbit 1.5gbit 800kbit (bits/s: bit kbit mbit gbit) or 500kBps 2MBps (bytes/s: Bps kBps
+ * MBps GBps); SI prefixes as tc(8): 1 kbit = 1000 bit/s, 1 kBps = 1000 bytes/s. Units are
+ * case-sensitive; "mbps" and the like are refused as ambiguous. At most 9 decimals. Stored in
+ * bytes/s, rounded up: > 0 gives at least 1. -ERANGE for 0 or over 2^64-8 bits/s (2^61-1
+ * bytes/s, whose bits/s still fit in 64 bits).
+ */
+int parse_bandwidth(const char *s, uint64_t *bytes_per_sec, const char **why);
 /* ECONNREFUSED ETIMEDOUT EHOSTUNREACH ENETUNREACH EPERM */
 int parse_errno_name(const char *s, int *err, const char **why);
 /* the inverse, "ECONNREFUSED"; NULL if not one of them */
@@ -34,6 +52,15 @@ const char *direction_name(unsigned int direction);
 int parse_protocol(const char *s, uint8_t *protocol, const char **why);
 /* FLT_PROTO_* -> "tcp"...; NULL if none */
 const char *protocol_name(uint8_t protocol);
+
+/* uniform normal pareto paretonormal -> FLT_DIST_* */
+int parse_distribution(const char *s, uint8_t *distribution, const char **why);
+/* FLT_DIST_* -> "normal"...; NULL if none */
+const char *distribution_name(uint8_t distribution);
+/* auto edt netem -> PLAN_BACKEND_* */
+int parse_backend(const char *s, enum plan_backend *backend, const char **why);
+/* PLAN_BACKEND_* -> "auto"...; NULL if none */
+const char *backend_name(enum plan_backend backend);
 
 /* Checks of names and target ids; 0 or -EINVAL with *why. */
 /* [a-z0-9-], 1..PLAN_NAME_MAX characters */
@@ -49,6 +76,15 @@ int check_ifname(const char *s, const char **why);
 
 /* "1h30m", "250ms", "0s": the shortest form parse_duration_ms reads back to ms. */
 void format_duration_ms(uint64_t ms, char *buf, size_t len);
+
+/* "100ms", "1.5ms", "250us", "2s": the largest unit not above ns; parse_latency_ns reads it. */
+void format_latency_ns(uint64_t ns, char *buf, size_t len);
+
+/*
+ * "10mbit", "8bit", "1500kbit": bits/s in the largest unit that divides them exactly;
+ * parse_bandwidth reads it back to the same bytes/s.
+ */
+void format_bandwidth(uint64_t bytes_per_sec, char *buf, size_t len);
 
 /* "10.0.0.0/8", "2001:db8::/32" into buf (at least INET6_ADDRSTRLEN + 4 bytes). */
 void format_cidr(const struct plan_cidr *cidr, char *buf, size_t len);

@@ -169,7 +169,7 @@ static void test_full_example_every_field(void **state)
 	assert_int_equal(plan.targets[3].ids[0].kind, TARGET_INTERFACE);
 	assert_string_equal(plan.targets[3].ids[0].id, "veth1a2b");
 
-	assert_int_equal(plan.nfaults, 6);
+	assert_int_equal(plan.nfaults, 10);
 	f = &plan.faults[0];
 	assert_string_equal(f->name, "payments-down");
 	assert_int_equal(f->target, 0);
@@ -223,6 +223,61 @@ static void test_full_example_every_field(void **state)
 	assert_int_equal(f->nports, 0);
 	assert_range(&f->local_ports[0], 4789, 4789);
 	assert_true(f->loss_percent == 0.5);
+
+	/* none of the faults above shapes anything */
+	for (size_t i = 0; i < 6; i++) {
+		f = &plan.faults[i];
+		assert_int_equal(f->backend, PLAN_BACKEND_AUTO);
+		assert_int_equal(f->actions & (FLT_ACT_DELAY | FLT_ACT_RATE), 0);
+		assert_int_equal(f->netem_effects, 0);
+		assert_true(f->delay_ns == 0 && f->rate_bytes_per_sec == 0);
+	}
+
+	f = &plan.faults[6];
+	assert_string_equal(f->name, "db-slow");
+	assert_int_equal(f->target, 0);
+	assert_int_equal(f->backend, PLAN_BACKEND_AUTO);
+	assert_int_equal(f->actions, FLT_ACT_DELAY);
+	assert_true(f->delay_ns == 100000000ULL);
+	assert_true(f->jitter_ns == 10000000ULL);
+	assert_int_equal(f->distribution, FLT_DIST_NORMAL);
+	assert_true(f->delay_correlation == 25);
+	assert_int_equal(f->netem_effects, 0);
+	assert_range(&f->ports[0], 5432, 5432);
+
+	f = &plan.faults[7];
+	assert_string_equal(f->name, "thin-pipe");
+	assert_int_equal(f->direction, FLT_DIR_BOTH);
+	assert_int_equal(f->actions, FLT_ACT_RATE);
+	assert_true(f->rate_bytes_per_sec == 1250000);
+	assert_true(f->delay_ns == 0);
+
+	f = &plan.faults[8];
+	assert_string_equal(f->name, "lab-slow-lossy");
+	assert_int_equal(f->target, 2);
+	assert_int_equal(f->direction, FLT_DIR_INGRESS);
+	assert_int_equal(f->backend, PLAN_BACKEND_EDT);
+	assert_int_equal(f->actions, FLT_ACT_DELAY | FLT_ACT_RATE | FLT_ACT_LOSS);
+	assert_true(f->delay_ns == 1500000);
+	assert_true(f->jitter_ns == 500000);
+	assert_int_equal(f->distribution, FLT_DIST_UNIFORM);
+	assert_true(f->rate_bytes_per_sec == 500000);
+	assert_true(f->loss_percent == 1);
+
+	f = &plan.faults[9];
+	assert_string_equal(f->name, "edge-messy");
+	assert_int_equal(f->target, 3);
+	assert_int_equal(f->backend, PLAN_BACKEND_NETEM);
+	assert_int_equal(f->actions, FLT_ACT_DELAY); /* the GE loss is netem's, not FLT_ACT_LOSS */
+	assert_int_equal(f->netem_effects, PLAN_NETEM_DUPLICATE | PLAN_NETEM_CORRUPT |
+						   PLAN_NETEM_REORDER | PLAN_NETEM_LOSS_GE);
+	assert_true(f->delay_ns == 20000000);
+	assert_true(f->duplicate_percent == 1);
+	assert_true(f->corrupt_percent == 0.1);
+	assert_true(f->reorder_percent == 25);
+	assert_true(f->reorder_correlation == 50);
+	assert_true(f->ge_p == 1 && f->ge_r == 10 && f->ge_h == 0 && f->ge_k == 100);
+	assert_true(f->loss_percent == 0);
 	plan_free(&plan);
 }
 
@@ -354,6 +409,19 @@ static void assert_plans_equal(const struct plan *a, const struct plan *b)
 		assert_int_equal(x->actions, y->actions);
 		assert_true(x->loss_percent == y->loss_percent);
 		assert_int_equal(x->reject_errno, y->reject_errno);
+		assert_int_equal(x->backend, y->backend);
+		assert_true(x->delay_ns == y->delay_ns);
+		assert_true(x->jitter_ns == y->jitter_ns);
+		assert_int_equal(x->distribution, y->distribution);
+		assert_true(x->delay_correlation == y->delay_correlation);
+		assert_true(x->rate_bytes_per_sec == y->rate_bytes_per_sec);
+		assert_int_equal(x->netem_effects, y->netem_effects);
+		assert_true(x->duplicate_percent == y->duplicate_percent);
+		assert_true(x->corrupt_percent == y->corrupt_percent);
+		assert_true(x->reorder_percent == y->reorder_percent);
+		assert_true(x->reorder_correlation == y->reorder_correlation);
+		assert_true(x->ge_p == y->ge_p && x->ge_r == y->ge_r);
+		assert_true(x->ge_h == y->ge_h && x->ge_k == y->ge_k);
 		assert_int_equal(x->ncidrs, y->ncidrs);
 		if (x->ncidrs)
 			assert_memory_equal(x->cidrs, y->cidrs, x->ncidrs * sizeof(*x->cidrs));
@@ -450,6 +518,468 @@ static void test_json_error_position(void **state)
 		"\"]}},\n"
 		"  \"faults\": [{\"name\": \"f\", \"target\": \"w\", \"loss\": {\"percent\": 101}}]}}\n",
 		"t.yaml:4:63: spec.faults[0].loss.percent: \"101\" is over 100");
+}
+
+/* ---- latency and shaping ------------------------------------------------------------------ */
+
+/* A plan with one fault on a pods target (or a cgroups one), the fault's fields given inline. */
+static const char shaping_plan_fmt[] =
+	"apiVersion: faultline/v1\nkind: FaultPlan\nmetadata: {name: d}\n"
+	"spec:\n  duration: 1m\n"
+	"  targets: {p: {pods: [" POD_A "]}, n: {netns: [/run/netns/x]},\n"
+	"            i: {interfaces: [eth9]}, c: {cgroups: [/x.slice]}}\n"
+	"  faults:\n    - {name: f, target: %s, %s}\n";
+
+static int parse_fault_text(const char *target, const char *fields, struct plan *plan, char *err)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text), shaping_plan_fmt, target, fields);
+	return parse(text, MAX_MS, plan, err);
+}
+
+/* The one fault of a plan that must parse; free with plan_free(plan). */
+static const struct plan_fault *fault_ok(const char *fields, struct plan *plan)
+{
+	char err[ERR_LEN];
+	int ret = parse_fault_text("p", fields, plan, err);
+
+	if (ret)
+		print_error("%s: unexpected error: %s\n", fields, err);
+	assert_int_equal(ret, 0);
+	assert_int_equal(plan->nfaults, 1);
+	return &plan->faults[0];
+}
+
+/* The message of the one fault that must not parse, from "spec.faults[0]" on. */
+static void assert_fault_error(const char *target, const char *fields, const char *want)
+{
+	struct plan plan;
+	char err[ERR_LEN];
+	const char *field;
+
+	if (parse_fault_text(target, fields, &plan, err) != -EINVAL) {
+		print_error("%s: parsed, want ...%s\n", fields, want);
+		plan_free(&plan);
+		fail();
+	}
+	field = strstr(err, "spec.faults[0]");
+	if (!field || strcmp(field, want))
+		print_error("%s:\n  want ...%s\n  got  %s\n", fields, want, err);
+	assert_non_null(field);
+	assert_string_equal(field, want);
+	assert_null(plan.faults);
+}
+
+static void test_delay_time_only_has_defaults(void **state)
+{
+	const struct plan_fault *f;
+	struct plan plan;
+
+	(void)state;
+	f = fault_ok("delay: {time: 100ms}", &plan);
+	assert_int_equal(f->actions, FLT_ACT_DELAY);
+	assert_true(f->delay_ns == 100000000ULL);
+	assert_true(f->jitter_ns == 0);
+	assert_int_equal(f->distribution, FLT_DIST_UNIFORM);
+	assert_true(f->delay_correlation == 0);
+	assert_int_equal(f->backend, PLAN_BACKEND_AUTO);
+	assert_int_equal(f->netem_effects, 0);
+	assert_true(f->rate_bytes_per_sec == 0);
+	plan_free(&plan);
+}
+
+static void test_delay_every_field(void **state)
+{
+	static const struct {
+		const char *fields;
+		uint64_t delay_ns, jitter_ns;
+		uint8_t distribution;
+		double correlation;
+	} cases[] = {
+		{"delay: {time: 100ms, jitter: 10ms, distribution: normal, correlation: 25%}",
+		 100000000ULL, 10000000ULL, FLT_DIST_NORMAL, 25},
+		{"delay: {time: 1.5ms, jitter: 250us, distribution: pareto}", 1500000ULL, 250000ULL,
+		 FLT_DIST_PARETO, 0},
+		{"delay: {time: 2s, jitter: \"0.5s\", distribution: paretonormal, correlation: "
+		 "0.5}",
+		 2000000000ULL, 500000000ULL, FLT_DIST_PARETONORMAL, 0.5},
+		{"delay: {time: 500us, jitter: 1ms, distribution: uniform, correlation: 100}",
+		 500000ULL, 1000000ULL, FLT_DIST_UNIFORM, 100},
+		/* the defaults written out: uniform and 0% need no jitter */
+		{"delay: {time: 10ms, jitter: 0ms, distribution: uniform, correlation: 0%}",
+		 10000000ULL, 0, FLT_DIST_UNIFORM, 0},
+		/* the limits: 60s and 2s */
+		{"delay: {time: 60s, jitter: 2s}", 60000000000ULL, 2000000000ULL, FLT_DIST_UNIFORM,
+		 0},
+		{"delay: {time: 0.001us}", 1, 0, FLT_DIST_UNIFORM, 0},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct plan_fault *f;
+		struct plan plan;
+
+		f = fault_ok(cases[i].fields, &plan);
+		assert_int_equal(f->actions, FLT_ACT_DELAY);
+		assert_true(f->delay_ns == cases[i].delay_ns);
+		assert_true(f->jitter_ns == cases[i].jitter_ns);
+		assert_int_equal(f->distribution, cases[i].distribution);
+		assert_true(f->delay_correlation == cases[i].correlation);
+		plan_free(&plan);
+	}
+}
+
+static void test_delay_limits(void **state)
+{
+	(void)state;
+	assert_fault_error("p", "delay: {time: 60.000000001s}",
+			   "spec.faults[0].delay.time: \"60.000000001s\" is over the limit of 60s");
+	assert_fault_error("p", "delay: {time: 60001ms}",
+			   "spec.faults[0].delay.time: \"60001ms\" is over the limit of 60s");
+	assert_fault_error("p", "delay: {time: 1s, jitter: 2000001us}",
+			   "spec.faults[0].delay.jitter: \"2000001us\" is over the limit of 2s: "
+			   "netem cannot jitter by more than 2.147s");
+	assert_fault_error(
+		"p", "delay: {time: 0s}",
+		"spec.faults[0].delay.time: \"0s\" is zero: a delay must be greater than 0");
+	assert_fault_error("p", "delay: {time: 0.0000000001s}",
+			   "spec.faults[0].delay.time: \"0.0000000001s\" is finer than a "
+			   "nanosecond");
+}
+
+static void test_delay_jitter_shapes_need_a_jitter(void **state)
+{
+	(void)state;
+	assert_fault_error("p", "delay: {time: 10ms, distribution: pareto}",
+			   "spec.faults[0].delay.distribution: distribution pareto needs a jitter "
+			   "greater than 0: without one every packet gets exactly the delay");
+	assert_fault_error("p", "delay: {time: 10ms, correlation: 1}",
+			   "spec.faults[0].delay.correlation: correlation needs a jitter greater "
+			   "than 0: it correlates the random part of successive delays");
+	/* both: the first one written is reported */
+	assert_fault_error("p", "delay: {correlation: 5%, time: 10ms, distribution: normal}",
+			   "spec.faults[0].delay.correlation: correlation needs a jitter greater "
+			   "than 0: it correlates the random part of successive delays");
+	assert_fault_error("p", "delay: {distribution: normal, correlation: 5%, time: 10ms}",
+			   "spec.faults[0].delay.distribution: distribution normal needs a jitter "
+			   "greater than 0: without one every packet gets exactly the delay");
+}
+
+static void test_rate_bandwidths(void **state)
+{
+	static const struct {
+		const char *bandwidth;
+		uint64_t bytes_per_sec;
+	} cases[] = {
+		{"10mbit", 1250000},
+		{"1gbit", 125000000},
+		{"800kbit", 100000},
+		{"1bit", 1},
+		{"9bit", 2},
+		{"500kBps", 500000},
+		{"2MBps", 2000000},
+		{"1GBps", 1000000000},
+		{"1Bps", 1},
+		{"1.5mbit", 187500},
+		{"\"100kbit\"", 12500},
+	};
+	char fields[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct plan_fault *f;
+		struct plan plan;
+
+		snprintf(fields, sizeof(fields), "rate: {bandwidth: %s}", cases[i].bandwidth);
+		f = fault_ok(fields, &plan);
+		assert_int_equal(f->actions, FLT_ACT_RATE);
+		assert_true(f->rate_bytes_per_sec == cases[i].bytes_per_sec);
+		assert_int_equal(f->netem_effects, 0);
+		plan_free(&plan);
+	}
+	assert_fault_error("p", "rate: {bandwidth: 10mbps}",
+			   "spec.faults[0].rate.bandwidth: \"10mbps\" is ambiguous: write 10mbit "
+			   "for bits or 10MBps for bytes per second");
+	assert_fault_error(
+		"p", "rate: {bandwidth: 10000000}",
+		"spec.faults[0].rate.bandwidth: \"10000000\" has no unit: use bit, kbit, "
+		"mbit, gbit (bits/s) or Bps, kBps, MBps, GBps (bytes/s)");
+	assert_fault_error("p", "rate: 10mbit",
+			   "spec.faults[0].rate: expected a mapping such as {bandwidth: 10mbit}, "
+			   "got a string");
+}
+
+static void test_netem_effects_set_their_bits_not_actions(void **state)
+{
+	const struct plan_fault *f;
+	struct plan plan;
+
+	(void)state;
+	f = fault_ok("duplicate: {percent: 1}", &plan);
+	assert_int_equal(f->actions, 0);
+	assert_int_equal(f->netem_effects, PLAN_NETEM_DUPLICATE);
+	assert_true(f->duplicate_percent == 1);
+	plan_free(&plan);
+
+	f = fault_ok("corrupt: {percent: 0.1}", &plan);
+	assert_int_equal(f->actions, 0);
+	assert_int_equal(f->netem_effects, PLAN_NETEM_CORRUPT);
+	assert_true(f->corrupt_percent == 0.1);
+	plan_free(&plan);
+
+	f = fault_ok("delay: {time: 10ms}, reorder: {percent: 25, correlation: 50%}", &plan);
+	assert_int_equal(f->actions, FLT_ACT_DELAY);
+	assert_int_equal(f->netem_effects, PLAN_NETEM_REORDER);
+	assert_true(f->reorder_percent == 25);
+	assert_true(f->reorder_correlation == 50);
+	plan_free(&plan);
+
+	f = fault_ok("reorder: {percent: 5}, delay: {time: 10ms}", &plan); /* any order */
+	assert_int_equal(f->netem_effects, PLAN_NETEM_REORDER);
+	assert_true(f->reorder_correlation == 0);
+	plan_free(&plan);
+}
+
+static void test_netem_percent_forms(void **state)
+{
+	static const struct {
+		const char *yaml;
+		double want;
+	} cases[] = {
+		{"1", 1}, {"\"1%\"", 1}, {"1%", 1}, {"\"0.1\"", 0.1}, {"0.1", 0.1}, {"100", 100},
+	};
+	char fields[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct plan_fault *f;
+		struct plan plan;
+
+		snprintf(fields, sizeof(fields),
+			 "delay: {time: 1ms}, duplicate: {percent: %s}, corrupt: {percent: %s}, "
+			 "reorder: {percent: %s, correlation: %s}",
+			 cases[i].yaml, cases[i].yaml, cases[i].yaml, cases[i].yaml);
+		f = fault_ok(fields, &plan);
+		assert_true(f->duplicate_percent == cases[i].want);
+		assert_true(f->corrupt_percent == cases[i].want);
+		assert_true(f->reorder_percent == cases[i].want);
+		assert_true(f->reorder_correlation == cases[i].want);
+		plan_free(&plan);
+	}
+	assert_fault_error("p", "corrupt: {percent: 0%}",
+			   "spec.faults[0].corrupt.percent: \"0%\" is out of range: use more than "
+			   "0 and at most 100");
+	assert_fault_error("p", "delay: {time: 1ms}, reorder: {percent: 5, correlation: 100.5}",
+			   "spec.faults[0].reorder.correlation: \"100.5\" is over 100");
+}
+
+static void test_gilbert_elliott_loss(void **state)
+{
+	const struct plan_fault *f;
+	struct plan plan;
+
+	(void)state;
+	f = fault_ok("loss: {model: gilbert-elliott, p: 1%, r: 10%, h: 0%, k: 100%}", &plan);
+	assert_int_equal(f->actions, 0); /* not FLT_ACT_LOSS: the eBPF side must not drop too */
+	assert_int_equal(f->netem_effects, PLAN_NETEM_LOSS_GE);
+	assert_true(f->ge_p == 1 && f->ge_r == 10 && f->ge_h == 0 && f->ge_k == 100);
+	assert_true(f->loss_percent == 0);
+	plan_free(&plan);
+
+	/* h and k as written, and their defaults (0% and 100%) */
+	f = fault_ok("loss: {r: \"20\", model: gilbert-elliott, p: 0.5, k: 99.5%, h: 30}", &plan);
+	assert_true(f->ge_p == 0.5 && f->ge_r == 20 && f->ge_h == 30 && f->ge_k == 99.5);
+	plan_free(&plan);
+	f = fault_ok("loss: {model: gilbert-elliott, p: 1, r: 2}", &plan);
+	assert_true(f->ge_h == 0 && f->ge_k == 100);
+	plan_free(&plan);
+	/* h 100% loses nothing in the bad state; k 50% loses half in the good one */
+	f = fault_ok("loss: {model: gilbert-elliott, p: 1, r: 2, h: 100, k: 50}", &plan);
+	assert_true(f->ge_h == 100 && f->ge_k == 50);
+	plan_free(&plan);
+	assert_fault_error("p", "loss: {model: gilbert-elliott, p: 1, r: 2, k: 100%, h: 100%}",
+			   "spec.faults[0].loss.h: h and k are both 100%: this model never loses "
+			   "a packet");
+}
+
+static void test_plain_loss_still_sets_the_loss_action(void **state)
+{
+	const struct plan_fault *f;
+	struct plan plan;
+
+	(void)state;
+	f = fault_ok("loss: {percent: 5}", &plan);
+	assert_int_equal(f->actions, FLT_ACT_LOSS);
+	assert_int_equal(f->netem_effects, 0);
+	plan_free(&plan);
+	f = fault_ok("loss: {model: random, percent: 5}", &plan);
+	assert_int_equal(f->actions, FLT_ACT_LOSS);
+	assert_int_equal(f->netem_effects, 0);
+	assert_true(f->loss_percent == 5);
+	plan_free(&plan);
+	assert_fault_error("p", "loss: {model: random}",
+			   "spec.faults[0].loss: missing required field \"percent\"");
+	assert_fault_error("p", "loss: {model: gilbert-elliott, r: 5}",
+			   "spec.faults[0].loss: missing required field \"p\": model "
+			   "gilbert-elliott needs p and r");
+	assert_fault_error("p", "loss: {model: random, percent: 1, k: 5}",
+			   "spec.faults[0].loss.k: k is a parameter of model gilbert-elliott: add "
+			   "model: gilbert-elliott, or use percent alone");
+}
+
+static void test_backend_choices(void **state)
+{
+	const struct plan_fault *f;
+	struct plan plan;
+
+	(void)state;
+	f = fault_ok("backend: edt, delay: {time: 5ms}, rate: {bandwidth: 1mbit}", &plan);
+	assert_int_equal(f->backend, PLAN_BACKEND_EDT);
+	assert_int_equal(f->actions, FLT_ACT_DELAY | FLT_ACT_RATE);
+	plan_free(&plan);
+	/* edt with an eBPF loss beside the delay */
+	f = fault_ok("backend: edt, delay: {time: 5ms}, loss: {percent: 1}", &plan);
+	assert_int_equal(f->actions, FLT_ACT_DELAY | FLT_ACT_LOSS);
+	plan_free(&plan);
+	f = fault_ok("backend: netem, delay: {time: 5ms}", &plan);
+	assert_int_equal(f->backend, PLAN_BACKEND_NETEM);
+	plan_free(&plan);
+	/* netem can draw a plain loss by itself */
+	f = fault_ok("backend: netem, loss: {percent: 2}", &plan);
+	assert_int_equal(f->actions, FLT_ACT_LOSS);
+	plan_free(&plan);
+	/* auto with netem's effects: the backend is chosen when applied */
+	f = fault_ok("backend: auto, duplicate: {percent: 2}, blackhole: {}", &plan);
+	assert_int_equal(f->backend, PLAN_BACKEND_AUTO);
+	assert_int_equal(f->actions, FLT_ACT_BLACKHOLE);
+	plan_free(&plan);
+
+	assert_fault_error(
+		"p", "backend: edt, delay: {time: 5ms}, reorder: {percent: 5}",
+		"spec.faults[0].backend: reorder needs backend netem: edt can only delay "
+		"and pace packets");
+	/* several: the first one written is named */
+	assert_fault_error(
+		"p", "corrupt: {percent: 1}, duplicate: {percent: 1}, backend: edt",
+		"spec.faults[0].backend: corrupt needs backend netem: edt can only delay "
+		"and pace packets");
+	assert_fault_error("p", "backend: edt, reject: {}",
+			   "spec.faults[0].backend: backend edt has nothing to do here: it serves "
+			   "delay and rate");
+	assert_fault_error(
+		"p", "backend: netem, reject: {}",
+		"spec.faults[0].backend: backend netem has nothing to do here: it serves "
+		"delay, rate, loss, duplicate, corrupt and reorder");
+	assert_fault_error(
+		"p", "backend: fq, delay: {time: 5ms}",
+		"spec.faults[0].backend: unknown backend \"fq\": use auto, edt or netem");
+}
+
+static void test_shaping_needs_network_interfaces(void **state)
+{
+	static const char *const targets[] = {"p", "n", "i"};
+	static const char fields[] =
+		"delay: {time: 5ms}, rate: {bandwidth: 1mbit}, duplicate: {percent: 1}";
+	char err[ERR_LEN];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+		struct plan plan;
+		int ret = parse_fault_text(targets[i], fields, &plan, err);
+
+		if (ret)
+			print_error("target %s: %s\n", targets[i], err);
+		assert_int_equal(ret, 0);
+		plan_free(&plan);
+	}
+	/* the first effect written is named */
+	assert_fault_error(
+		"c", "rate: {bandwidth: 1mbit}, delay: {time: 5ms}",
+		"spec.faults[0].rate: rate needs a target with network interfaces: "
+		"target \"c\" is a cgroups target, use a pods, netns or interfaces target");
+	assert_fault_error(
+		"c", "blackhole: {}, reorder: {percent: 1}, delay: {time: 5ms}",
+		"spec.faults[0].reorder: reorder needs a target with network interfaces: "
+		"target \"c\" is a cgroups target, use a pods, netns or interfaces target");
+	assert_fault_error(
+		"c", "corrupt: {percent: 1}",
+		"spec.faults[0].corrupt: corrupt needs a target with network interfaces: "
+		"target \"c\" is a cgroups target, use a pods, netns or interfaces target");
+	/* a plain loss is not shaping: cgroup_skb drops it */
+	{
+		struct plan plan;
+
+		assert_int_equal(parse_fault_text("c", "loss: {percent: 5}", &plan, err), 0);
+		plan_free(&plan);
+	}
+}
+
+static void test_shaping_alongside_old_actions(void **state)
+{
+	const struct plan_fault *f;
+	struct plan plan;
+
+	(void)state;
+	f = fault_ok("direction: ingress, match: {protocol: udp, ports: [53]}, "
+		     "delay: {time: 30ms}, rate: {bandwidth: 64kbit}, loss: {percent: 10}",
+		     &plan);
+	assert_int_equal(f->direction, FLT_DIR_INGRESS);
+	assert_int_equal(f->actions, FLT_ACT_DELAY | FLT_ACT_RATE | FLT_ACT_LOSS);
+	assert_true(f->rate_bytes_per_sec == 8000);
+	assert_range(&f->ports[0], 53, 53);
+	plan_free(&plan);
+	assert_fault_error("p", "match: {protocol: tcp}",
+			   "spec.faults[0]: no action: give at least one of blackhole, reject, "
+			   "loss, delay, rate, duplicate, corrupt or reorder");
+	assert_fault_error("p", "dealy: {time: 5ms}",
+			   "spec.faults[0]: unknown field \"dealy\": did you mean \"delay\"?");
+	assert_fault_error(
+		"p", "Rate: {bandwidth: 1mbit}",
+		"spec.faults[0]: unknown field \"Rate\": keys are case-sensitive, did you "
+		"mean \"rate\"?");
+}
+
+static void test_json_shaping_plan_equals_yaml_plan(void **state)
+{
+	struct plan from_yaml, from_json;
+
+	(void)state;
+	parse_ok("apiVersion: faultline/v1\nkind: FaultPlan\nmetadata: {name: s}\n"
+		 "spec:\n  duration: 1m\n  targets: {w: {pods: [" POD_A "]}}\n"
+		 "  faults:\n"
+		 "    - name: slow\n      target: w\n      backend: edt\n"
+		 "      delay: {time: 1.5ms, jitter: 500us, distribution: normal, correlation: "
+		 "10%}\n"
+		 "      rate: {bandwidth: 2.5mbit}\n"
+		 "    - name: messy\n      target: w\n      backend: netem\n"
+		 "      delay: {time: 20ms}\n"
+		 "      duplicate: {percent: 1}\n      corrupt: {percent: 0.1}\n"
+		 "      reorder: {percent: 25, correlation: 50%}\n"
+		 "      loss: {model: gilbert-elliott, p: 1%, r: 10%, h: 5%, k: 99%}\n",
+		 &from_yaml);
+	parse_ok("{\"apiVersion\": \"faultline/v1\", \"kind\": \"FaultPlan\",\n"
+		 " \"metadata\": {\"name\": \"s\"},\n"
+		 " \"spec\": {\"duration\": \"1m\", \"targets\": {\"w\": {\"pods\": [\"" POD_A
+		 "\"]}},\n"
+		 "  \"faults\": [\n"
+		 "   {\"name\": \"slow\", \"target\": \"w\", \"backend\": \"edt\",\n"
+		 "    \"delay\": {\"time\": \"1.5ms\", \"jitter\": \"500us\", \"distribution\": "
+		 "\"normal\", \"correlation\": 10},\n"
+		 "    \"rate\": {\"bandwidth\": \"2.5mbit\"}},\n"
+		 "   {\"name\": \"messy\", \"target\": \"w\", \"backend\": \"netem\",\n"
+		 "    \"delay\": {\"time\": \"20ms\"}, \"duplicate\": {\"percent\": 1},\n"
+		 "    \"corrupt\": {\"percent\": 0.1}, \"reorder\": {\"percent\": 25, "
+		 "\"correlation\": \"50%\"},\n"
+		 "    \"loss\": {\"model\": \"gilbert-elliott\", \"p\": 1, \"r\": 10, \"h\": "
+		 "\"5%\", "
+		 "\"k\": 99}}]}}\n",
+		 &from_json);
+	assert_plans_equal(&from_yaml, &from_json);
+	assert_true(from_json.faults[0].rate_bytes_per_sec == 312500);
+	assert_true(from_json.faults[1].ge_h == 5);
+	plan_free(&from_yaml);
+	plan_free(&from_json);
 }
 
 /* ---- limits and cross-checks -------------------------------------------------------------- */
@@ -795,7 +1325,8 @@ static char *replace_all(const char *text, const char *from, const char *to)
 
 static void test_examples_parse(void **state)
 {
-	static const char *const demos[] = {"blackhole.yaml", "reject.yaml", "loss.yaml"};
+	static const char *const demos[] = {"blackhole.yaml", "reject.yaml", "loss.yaml",
+					    "delay.yaml",     "rate.yaml",   "netem.yaml"};
 	static const char *const peers[] = {"192.0.2.10", "2001:db8::10"};
 	static const char dir[] = "examples";
 	size_t n, i, failures = 0;
@@ -955,6 +1486,19 @@ int main(void)
 		cmocka_unit_test(test_json_plan_equals_yaml_plan),
 		cmocka_unit_test(test_json_file),
 		cmocka_unit_test(test_json_error_position),
+		cmocka_unit_test(test_delay_time_only_has_defaults),
+		cmocka_unit_test(test_delay_every_field),
+		cmocka_unit_test(test_delay_limits),
+		cmocka_unit_test(test_delay_jitter_shapes_need_a_jitter),
+		cmocka_unit_test(test_rate_bandwidths),
+		cmocka_unit_test(test_netem_effects_set_their_bits_not_actions),
+		cmocka_unit_test(test_netem_percent_forms),
+		cmocka_unit_test(test_gilbert_elliott_loss),
+		cmocka_unit_test(test_plain_loss_still_sets_the_loss_action),
+		cmocka_unit_test(test_backend_choices),
+		cmocka_unit_test(test_shaping_needs_network_interfaces),
+		cmocka_unit_test(test_shaping_alongside_old_actions),
+		cmocka_unit_test(test_json_shaping_plan_equals_yaml_plan),
 		cmocka_unit_test(test_duration_limit_and_max_duration),
 		cmocka_unit_test(test_equivalent_cgroup_paths_are_one_target_id),
 		cmocka_unit_test(test_same_id_of_another_kind_is_not_a_repeat),

@@ -395,6 +395,322 @@ static void test_percent_malformed(void **state)
 	assert_bad_percent("5,5", -EINVAL, NULL);
 }
 
+static void test_percent_or_zero_for_correlations(void **state)
+{
+	const char *why = NULL;
+	double percent = -1;
+
+	(void)state;
+	assert_int_equal(parse_percent_or_zero("0", &percent, &why), 0);
+	assert_true(percent == 0);
+	assert_int_equal(parse_percent_or_zero("0%", &percent, &why), 0);
+	assert_true(percent == 0);
+	assert_int_equal(parse_percent_or_zero("25%", &percent, &why), 0);
+	assert_true(percent == 25);
+	assert_int_equal(parse_percent_or_zero("0.5", &percent, &why), 0);
+	assert_true(percent == 0.5);
+	assert_int_equal(parse_percent_or_zero("100", &percent, &why), 0);
+	assert_true(percent == 100);
+
+	percent = -1;
+	assert_int_equal(parse_percent_or_zero("100.5%", &percent, &why), -ERANGE);
+	assert_string_equal(why, "\"100.5%\" is over 100");
+	assert_int_equal(parse_percent_or_zero("-1", &percent, &why), -EINVAL);
+	assert_string_equal(why,
+			    "\"-1\" is not a percentage: use a number such as 5, 0.5 or \"5%\"");
+	assert_int_equal(parse_percent_or_zero("", &percent, &why), -EINVAL);
+	assert_string_equal(why, "empty percentage");
+	assert_int_equal(parse_percent_or_zero("high", &percent, &why), -EINVAL);
+	assert_int_equal(parse_percent_or_zero("1e1", &percent, &why), -EINVAL);
+	assert_true(percent == -1); /* untouched on error */
+}
+
+/* ---- delays ------------------------------------------------------------------------------- */
+
+static void assert_latency(const char *s, uint64_t want_ns)
+{
+	const char *why = NULL;
+	uint64_t ns = 12345;
+	int err = parse_latency_ns(s, &ns, &why);
+
+	if (err)
+		print_error("latency \"%s\": %s\n", s, why);
+	assert_int_equal(err, 0);
+	assert_true(ns == want_ns);
+}
+
+static void assert_bad_latency(const char *s, int want_err, const char *want_why)
+{
+	const char *why = NULL;
+	uint64_t ns = 12345;
+
+	assert_int_equal(parse_latency_ns(s, &ns, &why), want_err);
+	assert_non_null(why);
+	assert_true(ns == 12345); /* untouched on error */
+	if (want_why)
+		assert_string_equal(why, want_why);
+}
+
+static void test_latency_units_and_fractions(void **state)
+{
+	(void)state;
+	assert_latency("100ms", 100000000ULL);
+	assert_latency("500us", 500000ULL);
+	assert_latency("2s", 2000000000ULL);
+	assert_latency("60s", 60000000000ULL);
+	assert_latency("0ms", 0);
+	assert_latency("1.5ms", 1500000ULL);
+	assert_latency("0.25s", 250000000ULL);
+	assert_latency(".5ms", 500000ULL);
+	assert_latency("5.ms", 5000000ULL);
+	assert_latency("0.001us", 1);			  /* one nanosecond */
+	assert_latency("1.000000001s", 1000000001ULL);	  /* to the nanosecond */
+	assert_latency("1.500000000000s", 1500000000ULL); /* zeros past a nanosecond are fine */
+	assert_latency("0010ms", 10000000ULL);
+}
+
+static void test_latency_bad_syntax(void **state)
+{
+	(void)state;
+	assert_bad_latency("", -EINVAL, "empty time: use a number and a unit, e.g. 100ms");
+	assert_bad_latency("100", -EINVAL, "\"100\" has no unit: use us, ms or s, e.g. 100ms");
+	assert_bad_latency("0.1", -EINVAL, NULL);
+	assert_bad_latency("500ns", -EINVAL, "unknown unit \"ns\" in \"500ns\": use us, ms or s");
+	assert_bad_latency("10MS", -EINVAL, NULL);
+	assert_bad_latency("10m", -EINVAL, NULL); /* minutes are no delay */
+	assert_bad_latency("10\xc2\xb5s", -EINVAL, NULL);
+	assert_bad_latency("1s500ms", -EINVAL,
+			   "\"1s500ms\" is not a time: use one number and a unit (us, ms or s), "
+			   "e.g. 100ms or 1.5ms");
+	assert_bad_latency("-5ms", -EINVAL, "\"-5ms\" is negative: a time cannot be below 0");
+	assert_bad_latency("+5ms", -EINVAL, NULL);
+	assert_bad_latency("ms", -EINVAL, NULL);
+	assert_bad_latency(".ms", -EINVAL, NULL);
+	assert_bad_latency("1.5.5ms", -EINVAL, NULL);
+	assert_bad_latency("1e3ms", -EINVAL, NULL);
+	assert_bad_latency(" 10ms", -EINVAL, NULL);
+	assert_bad_latency("10 ms", -EINVAL, NULL);
+	assert_bad_latency("10ms ", -EINVAL, NULL);
+	assert_bad_latency("1,5ms", -EINVAL, NULL);
+	assert_bad_latency("0.0001us", -EINVAL, "\"0.0001us\" is finer than a nanosecond");
+	assert_bad_latency("1.0000000001s", -EINVAL, NULL);
+}
+
+static void test_latency_overflow(void **state)
+{
+	(void)state;
+	/* UINT64_MAX ns is 18446744073.709551615 s */
+	assert_latency("18446744073.709551615s", UINT64_MAX);
+	assert_latency("18446744073709551.615us", UINT64_MAX);
+	assert_bad_latency("18446744073.709551616s", -ERANGE,
+			   "\"18446744073.709551616s\" is too large");
+	assert_bad_latency("18446744074s", -ERANGE, NULL); /* the multiplication overflows */
+	assert_bad_latency("99999999999999999999us", -ERANGE, NULL); /* the number overflows */
+}
+
+static void test_latency_format_round_trip(void **state)
+{
+	static const struct {
+		uint64_t ns;
+		const char *text;
+	} cases[] = {
+		{0, "0ms"},
+		{1, "0.001us"},
+		{1000, "1us"},
+		{500000, "500us"},
+		{1500000, "1.5ms"},
+		{100000000, "100ms"},
+		{999999999, "999.999999ms"},
+		{1000000000, "1s"},
+		{1500000000, "1.5s"},
+		{60000000000ULL, "60s"},
+		{1000000001, "1.000000001s"},
+		{UINT64_MAX, "18446744073.709551615s"},
+	};
+	char buf[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		format_latency_ns(cases[i].ns, buf, sizeof(buf));
+		assert_string_equal(buf, cases[i].text);
+		assert_latency(buf, cases[i].ns);
+	}
+	format_latency_ns(1500000, buf, 4); /* truncated, still a string */
+	assert_true(strlen(buf) < 4);
+}
+
+/* ---- bandwidths --------------------------------------------------------------------------- */
+
+static void assert_bandwidth(const char *s, uint64_t want_bytes_per_sec)
+{
+	const char *why = NULL;
+	uint64_t bytes = 12345;
+	int err = parse_bandwidth(s, &bytes, &why);
+
+	if (err)
+		print_error("bandwidth \"%s\": %s\n", s, why);
+	assert_int_equal(err, 0);
+	if (bytes != want_bytes_per_sec)
+		print_error("bandwidth \"%s\": %llu bytes/s, want %llu\n", s,
+			    (unsigned long long)bytes, (unsigned long long)want_bytes_per_sec);
+	assert_true(bytes == want_bytes_per_sec);
+}
+
+static void assert_bad_bandwidth(const char *s, int want_err, const char *want_why)
+{
+	const char *why = NULL;
+	uint64_t bytes = 12345;
+
+	assert_int_equal(parse_bandwidth(s, &bytes, &why), want_err);
+	assert_non_null(why);
+	assert_true(bytes == 12345); /* untouched on error */
+	if (want_why)
+		assert_string_equal(why, want_why);
+}
+
+static void test_bandwidth_bit_units(void **state)
+{
+	(void)state;
+	/* SI, as tc: 1 kbit = 1000 bit/s; stored as bytes/s */
+	assert_bandwidth("10mbit", 1250000);
+	assert_bandwidth("1kbit", 125);
+	assert_bandwidth("1gbit", 125000000);
+	assert_bandwidth("8bit", 1);
+	assert_bandwidth("800bit", 100);
+	assert_bandwidth("1.5mbit", 187500);
+	assert_bandwidth(".5mbit", 62500);
+	assert_bandwidth("2.5gbit", 312500000);
+}
+
+static void test_bandwidth_byte_units(void **state)
+{
+	(void)state;
+	/* as tc: 1 kBps = 1000 bytes/s */
+	assert_bandwidth("1Bps", 1);
+	assert_bandwidth("500kBps", 500000);
+	assert_bandwidth("2MBps", 2000000);
+	assert_bandwidth("1GBps", 1000000000);
+	assert_bandwidth("0.5kBps", 500);
+	assert_bandwidth("1.25MBps", 1250000);
+}
+
+static void test_bandwidth_rounds_up_to_whole_bytes(void **state)
+{
+	(void)state;
+	assert_bandwidth("1bit", 1); /* at least 1 byte/s */
+	assert_bandwidth("9bit", 2);
+	assert_bandwidth("0.001kbit", 1);
+	assert_bandwidth("0.000000001bit", 1); /* any rate above 0 is at least 1 byte/s */
+	assert_bandwidth("0.0000001Bps", 1);
+	assert_bandwidth("1.000000001kbit", 126); /* 1000.000001 bits: 1001 bits, 126 bytes */
+}
+
+static void test_bandwidth_bad_units(void **state)
+{
+	(void)state;
+	assert_bad_bandwidth("10", -EINVAL,
+			     "\"10\" has no unit: use bit, kbit, mbit, gbit (bits/s) or Bps, kBps, "
+			     "MBps, GBps (bytes/s)");
+	/* megabits to most people, megabytes to tc: refused either way */
+	assert_bad_bandwidth("10mbps", -EINVAL,
+			     "\"10mbps\" is ambiguous: write 10mbit for bits or 10MBps for bytes "
+			     "per second");
+	assert_bad_bandwidth("1.5kbps", -EINVAL,
+			     "\"1.5kbps\" is ambiguous: write 1.5kbit for bits or 1.5kBps for "
+			     "bytes per second");
+	assert_bad_bandwidth("100bps", -EINVAL,
+			     "\"100bps\" is ambiguous: write 100bit for bits or 100Bps for bytes "
+			     "per second");
+	assert_bad_bandwidth("1Gbps", -EINVAL,
+			     "\"1Gbps\" is ambiguous: write 1gbit for bits or 1GBps for bytes per "
+			     "second");
+	assert_bad_bandwidth("10Mbit", -EINVAL,
+			     "unknown unit \"Mbit\" in \"10Mbit\": units are case-sensitive, did "
+			     "you mean \"mbit\"?");
+	assert_bad_bandwidth("10MBPS", -EINVAL, NULL);
+	assert_bad_bandwidth("10KBps", -EINVAL,
+			     "unknown unit \"KBps\" in \"10KBps\": units are case-sensitive, did "
+			     "you mean \"kBps\"?");
+	assert_bad_bandwidth("1tbit", -EINVAL,
+			     "unknown unit \"tbit\" in \"1tbit\": use bit, kbit, mbit, gbit "
+			     "(bits/s) or Bps, kBps, MBps, GBps (bytes/s)");
+	assert_bad_bandwidth("10mibit", -EINVAL, NULL); /* binary prefixes: not taken */
+	assert_bad_bandwidth("10kib", -EINVAL, NULL);
+	assert_bad_bandwidth("10m", -EINVAL, NULL);
+}
+
+static void test_bandwidth_bad_numbers(void **state)
+{
+	(void)state;
+	assert_bad_bandwidth("", -EINVAL, "empty bandwidth: use a number and a unit, e.g. 10mbit");
+	assert_bad_bandwidth("0mbit", -ERANGE,
+			     "\"0mbit\" is zero: a bandwidth must be greater than 0");
+	assert_bad_bandwidth("0.0Bps", -ERANGE, NULL);
+	assert_bad_bandwidth("-1mbit", -EINVAL,
+			     "\"-1mbit\" is negative: a bandwidth must be positive");
+	assert_bad_bandwidth("+1mbit", -EINVAL, NULL);
+	assert_bad_bandwidth("mbit", -EINVAL,
+			     "\"mbit\" is not a bandwidth: use a number and a unit, e.g. 10mbit or "
+			     "500kBps");
+	assert_bad_bandwidth("1e6bit", -EINVAL, NULL);
+	assert_bad_bandwidth("10 mbit", -EINVAL, NULL);
+	assert_bad_bandwidth("10mbit ", -EINVAL, NULL);
+	assert_bad_bandwidth("10mbit/s", -EINVAL, NULL);
+	assert_bad_bandwidth("1.2.3mbit", -EINVAL, NULL);
+	assert_bad_bandwidth("1.0000000001mbit", -EINVAL,
+			     "\"1.0000000001mbit\" has more than 9 decimals");
+}
+
+static void test_bandwidth_overflow(void **state)
+{
+	(void)state;
+	/* the largest: 2^64-8 bits/s, 2^61-1 bytes/s, whose bits still fit in 64 bits */
+	assert_bandwidth("18446744073709551608bit", 2305843009213693951ULL);
+	assert_bandwidth("2305843009213693951Bps", 2305843009213693951ULL);
+	assert_bandwidth("18446744073.709551608gbit", 2305843009213693951ULL);
+	assert_bandwidth("2305843009.213693951GBps", 2305843009213693951ULL);
+	assert_bad_bandwidth("18446744073709551609bit", -ERANGE,
+			     "\"18446744073709551609bit\" is too large: at most "
+			     "18446744073709551608bit");
+	assert_bad_bandwidth("18446744073709551616bit", -ERANGE, NULL);	  /* 2^64: the number */
+	assert_bad_bandwidth("2305843009213693952Bps", -ERANGE, NULL);	  /* the multiplication */
+	assert_bad_bandwidth("18446744073.709551609gbit", -ERANGE, NULL); /* the fraction's sum */
+	assert_bad_bandwidth("18446744074gbit", -ERANGE, NULL);
+	assert_bad_bandwidth("99999999999999999999999GBps", -ERANGE, NULL);
+}
+
+static void test_bandwidth_format_round_trip(void **state)
+{
+	static const struct {
+		uint64_t bytes_per_sec;
+		const char *text;
+	} cases[] = {
+		{1, "8bit"},
+		{3, "24bit"},
+		{125, "1kbit"},
+		{1250000, "10mbit"},
+		{187500, "1500kbit"},
+		{125000000, "1gbit"},
+		{312500000, "2500mbit"},
+		{2305843009213693951ULL, "18446744073709551608bit"},
+	};
+	char buf[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		format_bandwidth(cases[i].bytes_per_sec, buf, sizeof(buf));
+		assert_string_equal(buf, cases[i].text);
+		assert_bandwidth(buf, cases[i].bytes_per_sec);
+	}
+	/* beyond what a plan can give: still printed, in bytes/s */
+	format_bandwidth(UINT64_MAX, buf, sizeof(buf));
+	assert_string_equal(buf, "18446744073709551615Bps");
+	format_bandwidth(1250000, buf, 4);
+	assert_true(strlen(buf) < 4);
+}
+
 /* ---- names -------------------------------------------------------------------------------- */
 
 static void test_errno_names(void **state)
@@ -463,6 +779,62 @@ static void test_direction_and_protocol_names(void **state)
 	assert_string_equal(why, "unknown protocol \"6\": use tcp, udp, icmp or any");
 	assert_string_equal(protocol_name(FLT_PROTO_UDP), "udp");
 	assert_null(protocol_name(42));
+}
+
+static void test_distribution_names(void **state)
+{
+	static const struct {
+		const char *name;
+		uint8_t value;
+	} known[] = {
+		{"uniform", FLT_DIST_UNIFORM},
+		{"normal", FLT_DIST_NORMAL},
+		{"pareto", FLT_DIST_PARETO},
+		{"paretonormal", FLT_DIST_PARETONORMAL},
+	};
+	uint8_t distribution;
+	const char *why = NULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		distribution = 99;
+		assert_int_equal(parse_distribution(known[i].name, &distribution, &why), 0);
+		assert_int_equal(distribution, known[i].value);
+		assert_string_equal(distribution_name(known[i].value), known[i].name);
+	}
+	distribution = 99;
+	assert_int_equal(parse_distribution("gaussian", &distribution, &why), -EINVAL);
+	assert_string_equal(why, "unknown distribution \"gaussian\": use uniform, normal, pareto "
+				 "or paretonormal");
+	assert_int_equal(parse_distribution("Normal", &distribution, &why), -EINVAL);
+	assert_int_equal(parse_distribution("", &distribution, &why), -EINVAL);
+	assert_int_equal(parse_distribution("1", &distribution, &why), -EINVAL);
+	assert_int_equal(distribution, 99);
+	assert_null(distribution_name(FLT_DIST_COUNT));
+}
+
+static void test_backend_names(void **state)
+{
+	enum plan_backend backend = PLAN_BACKEND_AUTO;
+	const char *why = NULL;
+
+	(void)state;
+	assert_int_equal(parse_backend("edt", &backend, &why), 0);
+	assert_int_equal(backend, PLAN_BACKEND_EDT);
+	assert_int_equal(parse_backend("netem", &backend, &why), 0);
+	assert_int_equal(backend, PLAN_BACKEND_NETEM);
+	assert_int_equal(parse_backend("auto", &backend, &why), 0);
+	assert_int_equal(backend, PLAN_BACKEND_AUTO);
+	assert_int_equal(parse_backend("tc", &backend, &why), -EINVAL);
+	assert_string_equal(why, "unknown backend \"tc\": use auto, edt or netem");
+	assert_int_equal(parse_backend("EDT", &backend, &why), -EINVAL);
+	assert_int_equal(parse_backend("", &backend, &why), -EINVAL);
+	assert_int_equal(backend, PLAN_BACKEND_AUTO);
+	assert_string_equal(backend_name(PLAN_BACKEND_AUTO), "auto");
+	assert_string_equal(backend_name(PLAN_BACKEND_EDT), "edt");
+	assert_string_equal(backend_name(PLAN_BACKEND_NETEM), "netem");
+	assert_null(backend_name((enum plan_backend)7));
 }
 
 static void test_object_names(void **state)
@@ -618,8 +990,22 @@ int main(void)
 		cmocka_unit_test(test_percent_forms),
 		cmocka_unit_test(test_percent_bounds),
 		cmocka_unit_test(test_percent_malformed),
+		cmocka_unit_test(test_percent_or_zero_for_correlations),
+		cmocka_unit_test(test_latency_units_and_fractions),
+		cmocka_unit_test(test_latency_bad_syntax),
+		cmocka_unit_test(test_latency_overflow),
+		cmocka_unit_test(test_latency_format_round_trip),
+		cmocka_unit_test(test_bandwidth_bit_units),
+		cmocka_unit_test(test_bandwidth_byte_units),
+		cmocka_unit_test(test_bandwidth_rounds_up_to_whole_bytes),
+		cmocka_unit_test(test_bandwidth_bad_units),
+		cmocka_unit_test(test_bandwidth_bad_numbers),
+		cmocka_unit_test(test_bandwidth_overflow),
+		cmocka_unit_test(test_bandwidth_format_round_trip),
 		cmocka_unit_test(test_errno_names),
 		cmocka_unit_test(test_direction_and_protocol_names),
+		cmocka_unit_test(test_distribution_names),
+		cmocka_unit_test(test_backend_names),
 		cmocka_unit_test(test_object_names),
 		cmocka_unit_test(test_pod_uids),
 		cmocka_unit_test(test_cgroup_paths),
