@@ -136,6 +136,35 @@ struct {
 	__type(value, __u32);
 } flt_delay_rnd SEC(".maps");
 
+/*
+ * Scratch memory for one packet: the mask of its matching shaping rules. In a map, not on the
+ * stack: the verifier does not track what map memory holds, while a mask on the stack would be a
+ * known constant on every path through the rule scan. Kernel 6.1 cannot follow precision
+ * through the call of flt_rule_matches() and marks every scalar precise, so a stack mask made it
+ * tell apart every subset of 16 rules and give up at 1M instructions.
+ */
+struct flt_scratch {
+	__u32 shaping_rules;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct flt_scratch);
+} flt_scratch SEC(".maps");
+
+static __always_inline struct flt_scratch *flt_scratch_get(void)
+{
+	__u32 zero = 0;
+	struct flt_scratch *scratch = bpf_map_lookup_elem(&flt_scratch, &zero);
+
+	if (scratch)
+		scratch->shaping_rules = 0;
+	return scratch;
+}
+
 /* Verdicts of cgroup_skb programs (include/uapi/linux/bpf.h, BPF_PROG_TYPE_CGROUP_SKB). */
 #define FLT_CG_DROP 0
 #define FLT_CG_PASS 1
@@ -606,28 +635,12 @@ __noinline __u64 flt_edt_rule(const struct flt_rule *rule, __u32 rule_key, __u32
 }
 
 /*
- * The index of the lowest bit set in rules, FLT_MAX_RULES if none. A global function so that
- * its caller's verification sees one unknown result, not one path per index (keeping the
- * index in the caller's loop cost 100k more verified instructions).
- */
-__noinline __u32 flt_first_rule(__u32 rules)
-{
-	__u32 i;
-
-	for (i = 0; i < FLT_MAX_RULES; i++) {
-		if (rules & (1U << i))
-			return i;
-	}
-	return FLT_MAX_RULES;
-}
-
-/*
  * Shapes a packet that no rule dropped, with the matching rules in shaping_rules, in rule order:
  * edt rules add up into one departure time, and the first netem rule names the netem leaf.
  *
- * The departure is then kept monotonic per flow (skb hash and target-relative direction, under
- * the target's first edt rule), or fq, which sorts each flow's packets by departure time, would
- * let jitter reorder a flow. Without atomics: two CPUs shaping one flow at the same instant may
+ * The departure is then kept monotonic per flow (skb hash and target-relative direction, per
+ * target, whichever of its rules delay the flow), or fq, which sorts each flow's packets by
+ * departure time, would let jitter reorder a flow. Without atomics: two CPUs shaping one flow at the same instant may
  * both pass the check, which only a flow spread over CPUs can do.
  *
  * Where the packet waits:
@@ -648,7 +661,8 @@ __noinline int flt_tc_shape(struct __sk_buff *skb, __u32 slot, __u32 ifb_ifindex
 {
 	bool at_ingress = sides & FLT_SIDE_HOOK_INGRESS;
 	__u32 ingress = !!(sides & FLT_SIDE_TARGET_INGRESS);
-	__u32 netem_classid = 0, edt_rules = 0, first_edt;
+	__u32 netem_classid = 0;
+	bool edt = false;
 	const struct flt_target_rules *target;
 	struct flt_flow_key flow_key;
 	const struct flt_rule *rule;
@@ -680,12 +694,15 @@ __noinline int flt_tc_shape(struct __sk_buff *skb, __u32 slot, __u32 ifb_ifindex
 			netem_classid = rule->netem_classid;
 		if (!(rule->actions & FLT_EDT_ACTS))
 			continue;
-		edt_rules |= 1U << i;
+		/*
+		 * A bool, not a mask of the edt rules: a mask would make the 6.1 verifier tell apart
+		 * every subset of rules (it ran out of its 1M instructions), a bool two states.
+		 */
+		edt = true;
 		departure = flt_edt_rule(rule, slot * FLT_MAX_RULES + i, ingress, bytes, departure);
 	}
-	first_edt = flt_first_rule(edt_rules);
-	if (first_edt < FLT_MAX_RULES) {
-		flow_key.slot_rule = slot * FLT_MAX_RULES + first_edt;
+	if (edt) {
+		flow_key.target_slot = slot;
 		flow_key.flow_hash = (bpf_get_hash_recalc(skb) & ~1U) | ingress;
 		last = bpf_map_lookup_elem(&flt_flows, &flow_key);
 		if (last) {
@@ -720,16 +737,19 @@ static __always_inline int flt_tc(struct __sk_buff *skb, __u8 hook_dir)
 		.netns_slot = flt_netns_slot,
 	};
 	const struct flt_iface *iface;
-	__u32 shaping_rules = 0;
+	struct flt_scratch *scratch;
 	__u8 dir = hook_dir;
 
 	iface = bpf_map_lookup_elem(&flt_ifaces, &key);
 	if (!iface)
 		return TC_ACT_UNSPEC;
+	scratch = flt_scratch_get();
+	if (!scratch)
+		return TC_ACT_UNSPEC;
 	/* The host end of a pod's veth receives what the pod sends. */
 	if (iface->flags & FLT_IFACE_SWAP)
 		dir = hook_dir == FLT_DIR_EGRESS ? FLT_DIR_INGRESS : FLT_DIR_EGRESS;
-	if (flt_packet_drops(skb, ETH_HLEN, iface->target_slot, dir, &shaping_rules))
+	if (flt_packet_drops(skb, ETH_HLEN, iface->target_slot, dir, &scratch->shaping_rules))
 		return TC_ACT_SHOT;
 	/*
 	 * No test of shaping_rules here: a branch on it would make the verifier tell apart every
@@ -740,7 +760,7 @@ static __always_inline int flt_tc(struct __sk_buff *skb, __u8 hook_dir)
 	return flt_tc_shape(skb, iface->target_slot, iface->ifb_ifindex,
 			    (hook_dir == FLT_DIR_INGRESS ? FLT_SIDE_HOOK_INGRESS : 0) |
 				    (dir == FLT_DIR_INGRESS ? FLT_SIDE_TARGET_INGRESS : 0),
-			    shaping_rules);
+			    scratch->shaping_rules);
 }
 
 SEC("tc")
@@ -772,11 +792,12 @@ static __always_inline __u32 flt_cg_slot_plus1(void)
 SEC("cgroup_skb/egress")
 int flt_cg_egress(struct __sk_buff *skb)
 {
-	__u32 slot_plus1 = flt_cg_slot_plus1(), shaping_rules = 0; /* shaping is tc's */
+	__u32 slot_plus1 = flt_cg_slot_plus1();
+	struct flt_scratch *scratch = flt_scratch_get(); /* its mask unused: shaping is tc's */
 
-	if (!slot_plus1)
+	if (!slot_plus1 || !scratch)
 		return FLT_CG_PASS;
-	if (flt_packet_drops(skb, 0, slot_plus1 - 1, FLT_DIR_EGRESS, &shaping_rules))
+	if (flt_packet_drops(skb, 0, slot_plus1 - 1, FLT_DIR_EGRESS, &scratch->shaping_rules))
 		return FLT_CG_DROP_CN;
 	return FLT_CG_PASS;
 }
@@ -785,11 +806,12 @@ int flt_cg_egress(struct __sk_buff *skb)
 SEC("cgroup_skb/ingress")
 int flt_cg_ingress(struct __sk_buff *skb)
 {
-	__u32 slot_plus1 = flt_cg_slot_plus1(), shaping_rules = 0; /* shaping is tc's */
+	__u32 slot_plus1 = flt_cg_slot_plus1();
+	struct flt_scratch *scratch = flt_scratch_get(); /* its mask unused: shaping is tc's */
 
-	if (!slot_plus1)
+	if (!slot_plus1 || !scratch)
 		return FLT_CG_PASS;
-	if (flt_packet_drops(skb, 0, slot_plus1 - 1, FLT_DIR_INGRESS, &shaping_rules))
+	if (flt_packet_drops(skb, 0, slot_plus1 - 1, FLT_DIR_INGRESS, &scratch->shaping_rules))
 		return FLT_CG_DROP;
 	return FLT_CG_PASS;
 }

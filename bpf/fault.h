@@ -128,7 +128,7 @@ struct flt_rate_state {
 
 /* Key of the per-flow departure times that keep a flow's packets in order under jitter. */
 struct flt_flow_key {
-	__u32 slot_rule; /* slot * FLT_MAX_RULES + rule */
+	__u32 target_slot; /* one order per flow and target, whichever of its rules delay it */
 	__u32 flow_hash; /* skb hash, with the direction in its low bit */
 };
 
