@@ -409,6 +409,42 @@ int qdisc_root_class_count(int ifindex)
 	return err ? err : q.count;
 }
 
+static int child_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct class_query *q = data;
+	const struct tcmsg *tcm = mnl_nlmsg_get_payload(nlh);
+
+	if (nlh->nlmsg_type != RTM_NEWQDISC)
+		return MNL_CB_OK;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*tcm)) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	/* a qdisc under the root; clsact and ingress hang off their own parent, not the root */
+	if (tcm->tcm_ifindex == q->ifindex && tcm->tcm_parent != TC_H_ROOT &&
+	    TC_H_MAJ(tcm->tcm_parent) != TC_H_MAJ(TC_H_CLSACT))
+		q->count++;
+	return MNL_CB_OK;
+}
+
+int qdisc_child_count(int ifindex)
+{
+	struct class_query q = {.ifindex = ifindex};
+	char buf[SMALL_MSG_SIZE];
+	struct nlmsghdr *nlh;
+	int err, tries;
+
+	/* Default children (prio's pfifos, tbf's bfifo) are hidden from dumps: what shows is added. */
+	for (tries = 0; tries < DUMP_TRIES; tries++) {
+		q.count = 0;
+		nlh = tc_msg_start(buf, sizeof(buf), RTM_GETQDISC, NLM_F_DUMP, ifindex, 0, 0);
+		err = nlreq_run(nlh, child_cb, &q);
+		if (err != -EINTR)
+			break;
+	}
+	return err ? err : q.count;
+}
+
 int qdisc_root_restore(int ifindex, const struct qdisc_saved *saved)
 {
 	char buf[sizeof(saved->options) + SMALL_MSG_SIZE];

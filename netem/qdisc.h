@@ -92,6 +92,8 @@ int qdisc_root_save(int ifindex, struct qdisc_saved *saved);
  * tbf's one built-in class, one per prio band. A classful tree cannot be restored from its root.
  */
 int qdisc_root_class_count(int ifindex);
+/* Number of qdiscs added under the root (its built-in default children are not counted). */
+int qdisc_child_count(int ifindex);
 /* Put saved back as root (replacing faultline's); a default one by deleting the root. */
 int qdisc_root_restore(int ifindex, const struct qdisc_saved *saved);
 /* Delete the root qdisc if its handle is handle (faultline's); -ENOENT if it is not. */

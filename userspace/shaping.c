@@ -348,13 +348,25 @@ static int saved_from_json(struct json_object *o, struct qdisc_saved *s)
 	return 0;
 }
 
+/* Qdiscs whose classes are made one by one with `tc class add`, not by the qdisc itself. */
+static bool handmade_classes(const char *kind)
+{
+	static const char *const kinds[] = { "htb", "hfsc", "drr", "qfq", "cbq", "ets" };
+	size_t i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strcmp(kind, kinds[i]))
+			return true;
+	return false;
+}
+
 static int setup_egress_queue(const struct shaping_device *dev,
 			      int (*record)(void *, struct json_object *), void *ctx, char *err,
 			      size_t errlen)
 {
 	struct qdisc_saved saved;
 	struct json_object *rec;
-	int ret, classes;
+	int ret, classes, children;
 
 	ret = qdisc_root_save(dev->ifindex, &saved);
 	if (ret) {
@@ -367,12 +379,21 @@ static int setup_egress_queue(const struct shaping_device *dev,
 		     "traffic; one plan at a time can (revert the other first)", dev->ifname);
 		return -EBUSY;
 	}
-	classes = saved.is_default ? 0 : qdisc_root_class_count(dev->ifindex);
-	if (classes != 0) {
-		/* its classes and their qdiscs could not be put back from the root alone */
-		errf(err, errlen, "interface %s: its root qdisc %s %x: has %s classes; faultline "
-		     "would have to replace it and could not restore them; remove it first",
-		     dev->ifname, saved.kind, saved.handle >> 16, classes > 0 ? "its" : "unreadable");
+	/*
+	 * Only the root can be put back: refuse a tree someone built under it, qdiscs added under
+	 * its classes, or classes of a qdisc whose classes are made by hand (htb's, hfsc's...).
+	 * prio's bands and tbf's class are the qdisc's own and come back with it.
+	 */
+	children = saved.is_default ? 0 : qdisc_child_count(dev->ifindex);
+	classes = saved.is_default || !handmade_classes(saved.kind)
+			  ? 0
+			  : qdisc_root_class_count(dev->ifindex);
+	if (children != 0 || classes != 0) {
+		errf(err, errlen, "interface %s: its root qdisc %s %x: has %s under it; faultline "
+		     "would have to replace it and could not restore them; remove them first",
+		     dev->ifname, saved.kind, saved.handle >> 16,
+		     children < 0 || classes < 0 ? "unreadable qdiscs or classes"
+		     : children ? "qdiscs added" : "classes");
 		return -ENOTSUP;
 	}
 	rec = record_new("qdisc", dev, dev->ifindex);

@@ -72,10 +72,13 @@ leaf=$(jq -c '[.[] | select(.kind == "netem" and .parent == "f1f1:8")][0].option
 assert_ne "$leaf" null "a netem leaf under f1f1:8 on the pod's IFB"
 assert_eq "$(jq -r '.delay.delay' <<<"$leaf")" 0.1 "netem delay (s) as tc reads it"
 assert_eq "$(jq -r '.delay.jitter' <<<"$leaf")" 0.01 "netem jitter (s) as tc reads it"
-assert_eq "$(jq -r '.delay.distribution' <<<"$leaf")" normal "netem distribution as tc reads it"
+assert_eq "$(jq -r '.delay.correlation' <<<"$leaf")" 0.25 "netem delay correlation as tc reads it"
 assert_eq "$(jq -r '.rate.rate' <<<"$leaf")" 1250000 "netem rate (bytes/s) as tc reads it"
 leaf=$(jq -c '[.[] | select(.kind == "netem" and .parent == "f1f1:5")][0].options' <<<"$qd")
 assert_eq "$(jq -r '.corrupt.corrupt' <<<"$leaf")" 0.1 "netem corrupt as tc reads it"
+# the plan's h 0% and k 100% are tc's "1-h" 1 and "1-k" 0: all lost in the bad state, none in the good
+leaf=$(jq -c '[.[] | select(.kind == "netem" and .parent == "f1f1:7")][0].options' <<<"$qd")
+assert_eq "$(jq -c '."loss-gemodel"' <<<"$leaf")" '{"p":0.05,"r":0.2,"1-h":1,"1-k":0}' "netem Gilbert-Elliott model as tc reads it"
 
 revert_plan messy
 assert_eq "$(in_node ip -o link show type ifb | wc -l)" 0 "IFB devices left after revert"

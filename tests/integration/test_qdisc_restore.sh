@@ -55,3 +55,13 @@ assert_eq "$(root)" "$before" "root qdisc after the expiry sweep"
 assert_eq "$(in_node ip -o link show type ifb | wc -l)" 0 "IFB devices after the expiry sweep"
 assert_no_flt_objects "after the expiry sweep"
 assert_pin_dir_empty "after the expiry sweep"
+
+# A tree built under the root cannot be put back from the root alone: refused, nothing changed.
+in_node tc qdisc replace dev "$a_veth" root handle 78: htb default 1 &&
+	in_node tc class add dev "$a_veth" parent 78: classid 78:1 htb rate 1gbit || skip "cannot build an htb tree"
+run_faultline apply "$(plan 10m)"
+assert_eq "$FLT_RC" 1 "apply over an htb tree with a class: exit status"
+assert_contains "$FLT_ERR" "remove them first" "apply over an htb tree: stderr says why"
+assert_eq "$(root | jq -r .kind)" htb "root qdisc after the refused apply"
+assert_eq "$(in_node tc -j class show dev "$a_veth" | jq length)" 1 "htb classes after the refused apply"
+assert_no_flt_objects "after the refused apply"
