@@ -76,6 +76,8 @@ struct apply {
 	bool created; /* the plan's pin folder exists: a failure must revert */
 	bool caps_known;
 	struct shaping_caps caps;
+	bool ifb_known;
+	int ifb_ok; /* ifb_redirect_supported() */
 };
 
 static int netns_ino_of(const char *path, uint64_t *ino)
@@ -191,6 +193,9 @@ static int resolve_interface(struct apply *ap, struct slot *s)
 /* Which backend each waiting fault gets, from what this kernel has (asked once, if needed). */
 static int plan_shaping(struct apply *ap, struct slot *s)
 {
+	bool egress_queue, ifb;
+	int err;
+
 	if (!s->waits)
 		return 0;
 	if (!ap->caps_known) {
@@ -202,8 +207,27 @@ static int plan_shaping(struct apply *ap, struct slot *s)
 	s->ifb_ifindex = calloc(s->nifaces ? s->nifaces : 1, sizeof(*s->ifb_ifindex));
 	if (!s->ifb_ifindex)
 		return -ENOMEM;
-	return shaping_plan(&ap->plan, s->faults, s->nrules, &ap->caps, s->kinds, &s->device_kind,
-			    ap->errbuf, sizeof(ap->errbuf));
+	err = shaping_plan(&ap->plan, s->faults, s->nrules, &ap->caps, s->kinds, &s->device_kind,
+			   ap->errbuf, sizeof(ap->errbuf));
+	if (err)
+		return err;
+	shaping_sides(s->wait_directions, s->iface_flags & FLT_IFACE_SWAP, &egress_queue, &ifb);
+	if (!ifb)
+		return 0;
+	if (!ap->ifb_known) {
+		ap->ifb_ok = ifb_redirect_supported();
+		ap->ifb_known = true;
+	}
+	if (ap->ifb_ok > 0)
+		return 0;
+	snprintf(ap->errbuf, sizeof(ap->errbuf),
+		 "%s %s: delaying or shaping traffic %s it needs an IFB device that passes on "
+		 "redirected packets, and this kernel's IFB drops them (faultline probe: "
+		 "ifb_redirect); only traffic %s it can wait here",
+		 target_kind_name(s->id->kind), s->id->id,
+		 s->iface_flags & FLT_IFACE_SWAP ? "leaving" : "arriving at",
+		 s->iface_flags & FLT_IFACE_SWAP ? "reaching" : "leaving");
+	return -EINVAL;
 }
 
 /* The same interface under two targets would need two rule sets in one flt_ifaces entry. */

@@ -15,12 +15,21 @@
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
 #include <netlink/route/qdisc.h>
+#include <sys/socket.h>
 
 #include "attach.h"
 #include "cgroup.h"
 #include "commands.h"
 #include "out.h"
+#include "ifb.h"
+#include "links.h"
 #include "probe.h"
 #include "qdisc.h"
 
@@ -185,6 +194,105 @@ int qdisc_supported(const char *kind)
 	return -WEXITSTATUS(status);
 }
 
+/*
+ * The child's side of ifb_redirect_supported(): in its own network namespace, a veth pair whose
+ * p1 redirects everything it receives to an IFB; a datagram sent on p0 (its ARP request is
+ * enough) either comes out of the IFB (its TX counter) or is dropped by it. Exit 0 or errno.
+ */
+static int ifb_redirect_child(void)
+{
+	const struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9),
+					.sin_addr.s_addr = htonl(0xc0000202) /* 192.0.2.2 */ };
+	struct nl_sock *sk = nl_socket_alloc();
+	struct rtnl_link *link = NULL, *change = rtnl_link_alloc();
+	struct rtnl_addr *addr = rtnl_addr_alloc();
+	struct nl_addr *local = NULL;
+	int ifb, p0, p1, prog, fd, i;
+	uint64_t tx = 0;
+
+	if (!sk || !change || !addr || nl_connect(sk, NETLINK_ROUTE) ||
+	    rtnl_link_veth_add(sk, "p0", "p1", getpid()))
+		return EIO;
+	if (ifb_create("pifb", &ifb) || link_ifindex(-1, "p0", &p0) || link_ifindex(-1, "p1", &p1))
+		return EIO;
+	rtnl_link_set_flags(change, IFF_UP);
+	for (i = 0; i < 2; i++) {
+		if (rtnl_link_get_kernel(sk, i ? p1 : p0, NULL, &link) ||
+		    rtnl_link_change(sk, link, change, 0))
+			return EIO;
+		rtnl_link_put(link);
+	}
+	if (nl_addr_parse("192.0.2.1/24", AF_INET, &local))
+		return EIO;
+	rtnl_addr_set_ifindex(addr, p0);
+	rtnl_addr_set_local(addr, local);
+	if (rtnl_addr_add(sk, addr, 0))
+		return EIO;
+	{
+		const struct bpf_insn insns[] = {
+			{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_1, .imm = ifb },
+			{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_2, .imm = 0 },
+			{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_redirect },
+			{ .code = BPF_JMP | BPF_EXIT },
+		};
+		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = p1, .attach_point = BPF_TC_INGRESS);
+		LIBBPF_OPTS(bpf_tc_opts, opts);
+
+		prog = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "flt_probe", "GPL", insns, 4, NULL);
+		if (prog < 0 || bpf_tc_hook_create(&hook) || (opts.prog_fd = prog, bpf_tc_attach(&hook, &opts)))
+			return EIO;
+	}
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0 || sendto(fd, "x", 1, 0, (const struct sockaddr *)&to, sizeof(to)) < 0)
+		return EIO;
+	for (i = 0; i < 50 && !tx; i++) {
+		usleep(10000);
+		if (rtnl_link_get_kernel(sk, ifb, NULL, &link))
+			return EIO;
+		tx = rtnl_link_get_stat(link, RTNL_LINK_TX_PACKETS);
+		rtnl_link_put(link);
+	}
+	return tx ? 0 : ENOTSUP;
+}
+
+/*
+ * Does an IFB device pass on what a tc program redirects to it? IFB takes only packets marked
+ * as redirected, which act_mirred always did and bpf_redirect() does only on newer kernels (it
+ * works on 6.12, not on 6.1): where it does not, waiting on a device's ingress side (a pod's
+ * egress, an interface's ingress) would drop every packet it should delay. Tried in a child in a
+ * new network namespace; nothing else changes.
+ */
+int ifb_redirect_supported(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		if (unshare(CLONE_NEWNET))
+			_exit(EPERM);
+		_exit(ifb_redirect_child());
+	}
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+		return -EIO;
+	return WEXITSTATUS(status) == 0 ? 1 : WEXITSTATUS(status) == ENOTSUP ? 0 : -WEXITSTATUS(status);
+}
+
+static void probe_ifb_redirect(struct finding *f)
+{
+	int ret = ifb_redirect_supported();
+
+	if (ret > 0)
+		say(f, true, "%s", "IFB devices pass on bpf_redirect()ed packets: delay and rate work "
+		    "on a device's ingress side (a pod's egress, an interface's ingress)");
+	else if (ret == 0)
+		say(f, false, "%s", "IFB devices drop bpf_redirect()ed packets on this kernel: delay and "
+		    "rate work only on a device's egress side (a pod's ingress, an interface's egress)");
+	else
+		say(f, false, "cannot tell: %s", strerror(-ret));
+}
+
 static void probe_qdisc(struct finding *f, const char *kind, const char *use)
 {
 	int err = qdisc_supported(kind);
@@ -238,6 +346,8 @@ int cmd_probe(const struct cmd_opts *opts)
 	probe_qdisc(&f[n++], "netem", "the netem backend");
 	names[n] = "prio";
 	probe_qdisc(&f[n++], "prio", "steering to netem leaves, for the netem backend");
+	names[n] = "ifb_redirect";
+	probe_ifb_redirect(&f[n++]);
 
 	out_object_begin(NULL);
 	out_string("kernel", "kernel %s\n", uts.release);

@@ -9,4 +9,7 @@
  */
 int qdisc_supported(const char *kind);
 
+/* 1 when an IFB passes on packets a tc program redirects to it, 0 when it drops them, or -errno. */
+int ifb_redirect_supported(void);
+
 #endif /* FAULTLINE_PROBE_H */

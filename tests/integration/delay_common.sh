@@ -16,7 +16,7 @@ in_svc iperf3 -s -D --logfile "$TEST_TMP/iperf3.log" || fail "iperf3 server"
 wait_listening "$SVC_NS" tcp 5201
 
 rtt() { # PORT COUNT: fltnet rtt from pod a to the peer
-	in_pod a "$FLTNET" rtt "$SVC_IP4" "$1" --count "$2" --interval-us 1000 --timeout-ms 3000
+	in_pod a "$FLTNET" rtt "$SVC_IP4" "$1" --count "$2" --interval-us 1000 --timeout-ms 1000
 }
 base=$(rtt 7000 50)
 log "baseline: $base"

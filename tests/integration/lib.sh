@@ -375,6 +375,15 @@ need_qdisc() {
 	done
 }
 
+# need_feature NAME...: skip unless faultline probe says this kernel supports NAME.
+need_feature() {
+	local name
+	for name in "$@"; do
+		[ "$("$FAULTLINE" -j probe | jq -r ".features.$name.supported")" = true ] && continue
+		skip "faultline probe: $name: $("$FAULTLINE" -j probe | jq -r ".features.$name.why")"
+	done
+}
+
 # field LINE NAME: the value after NAME in a "name value name value" line of fltnet.
 field() {
 	awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }' <<<"$1"

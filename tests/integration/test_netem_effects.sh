@@ -6,6 +6,7 @@
 # shellcheck source=tests/integration/lib.sh disable=SC2154 # pod_create sets a_uid, ...
 . "$(dirname "$0")/lib.sh"
 need_qdisc netem prio
+need_feature ifb_redirect # the pod's egress waits in an IFB
 
 pod_create a
 svc_serve udp 7100 7101 7102 7103 7104

@@ -8,6 +8,7 @@
 if [ "$("$FAULTLINE" -j probe | jq -r .features.fq.supported)" != true ]; then
 	need_qdisc netem prio
 fi
+need_feature ifb_redirect # direction both: the pod's egress waits in an IFB
 
 pod_create a
 svc_serve udp 7200
