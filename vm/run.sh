@@ -9,7 +9,7 @@
 #   --bench     runs scripts/bench-vm.sh instead of the tests (on 6.12 unless VM_KERNELS says)
 #   --exec      runs SCRIPT with bash in /faultline instead (to look at something in a guest)
 # Environment: VM_KERNELS ("6.1 6.12"), VM_TESTS, VM_ACCEL (auto|kvm|tcg), VM_PARALLEL (auto|0|1),
-# VM_TIMEOUT (seconds per kernel, 1500), VM_MEM (MiB, 2048), VM_SMP, VM_CACHE (/var/cache/faultline-vm).
+# VM_TIMEOUT (seconds per kernel, 1800), VM_MEM (MiB, 2048), VM_SMP, VM_CACHE (/var/cache/faultline-vm).
 set -euo pipefail
 
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -31,7 +31,7 @@ ARGS=()
 ARGS+=("$@")
 CACHE=${VM_CACHE:-/var/cache/faultline-vm}
 ACCEL=${VM_ACCEL:-auto}
-TIMEOUT=${VM_TIMEOUT:-1500}
+TIMEOUT=${VM_TIMEOUT:-1800}
 MEM=${VM_MEM:-2048}
 PARALLEL=${VM_PARALLEL:-auto}
 LOG_DIR=$TOP/build/vm
@@ -67,6 +67,7 @@ WORK=""
 QEMU_PIDFILES=()
 VM_PIDS=()
 # On any exit: the guests are killed, their streams drained, the temporary files removed.
+# shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
 	local f pid
 	set +e
@@ -131,7 +132,7 @@ download_kernel() {
 	# apt drops privileges to _apt for downloads: give it a folder it may write.
 	dl=$(mktemp -d "$CACHE/debs/.download.XXXXXX")
 	chown _apt "$dl" 2>/dev/null || true
-	if (cd "$dl" && apt-get download -qq "$1=$2") && deb=$(compgen -G "$dl/*.deb"); then
+	if (cd "$dl" && apt-get download -qq "$1=$2" >&2) && deb=$(compgen -G "$dl/*.deb"); then
 		mv "$deb" "$CACHE/debs/"
 		rm -rf "$dl"
 		echo "$CACHE/debs/$(basename "$deb")"
@@ -419,13 +420,17 @@ run_vm() {
 summary() {
 	local name=$1 k=$WORK/$1 log=$WORK/$1/console.log rc tests what
 	rc=$(sed -n 's/^FAULTLINE-VM-EXIT \([0-9]*\)$/\1/p' "$log" 2>/dev/null | tail -n 1)
-	tests=$(grep -a '^tests: ' "$log" 2>/dev/null | tail -n 1)
+	tests=""
+	if [ $mode = tests ]; then
+		tests=$(grep -a '^tests: ' "$log" 2>/dev/null | tail -n 1)
+		tests=", ${tests:-no tests line}"
+	fi
 	if [ -n "$rc" ]; then
-		what="exit $rc, ${tests:-no tests line}"
+		what="exit $rc$tests"
 	elif [ "$(cat "$k/qemu-rc")" = 124 ]; then
-		what="FAIL: timed out after ${TIMEOUT}s, ${tests:-no tests line}"
+		what="FAIL: timed out after ${TIMEOUT}s$tests"
 	else
-		what="FAIL: no exit marker (qemu exit $(cat "$k/qemu-rc")), ${tests:-no tests line}"
+		what="FAIL: no exit marker (qemu exit $(cat "$k/qemu-rc"))$tests"
 	fi
 	printf '  %-5s %-22s %s %4ss  %s\n' "$name" "$(cat "$k/krel")" "$(cat "$k/accel")" \
 		"$(cat "$k/secs")" "$what"
@@ -439,7 +444,8 @@ main() {
 	mkdir -p "$CACHE/kernels" "$LOG_DIR"
 	WORK=$(mktemp -d /tmp/faultline-vm.XXXXXX)
 
-	# One run at a time fetches and unpacks into the cache.
+	# One run at a time fetches into the cache and takes from it what it needs (the kernel image,
+	# the modules); a newer kernel removes the older one of its series only then.
 	exec 8>"$CACHE/.lock"
 	flock 8
 	for name in "${KERNELS[@]}"; do
@@ -447,10 +453,9 @@ main() {
 		fetch_kernel "$name"
 		echo "$KDIR" >"$WORK/$name/kdir"
 		echo "$KREL" >"$WORK/$name/krel"
-		echo "$KDIR/boot/vmlinuz-$KREL" >"$WORK/$name/image"
+		cp "$KDIR/boot/vmlinuz-$KREL" "$WORK/$name/vmlinuz"
+		echo "$WORK/$name/vmlinuz" >"$WORK/$name/image"
 	done
-	flock -u 8
-
 	build_common
 	build_probe
 	for name in "${KERNELS[@]}"; do
@@ -458,6 +463,8 @@ main() {
 		build_kernel_part "$name"
 		QEMU_PIDFILES+=("$WORK/$name/qemu.pid")
 	done
+	flock -u 8
+	exec 8>&-
 	note "initramfs built in $(($(date +%s) - start))s ($(du -h "$WORK/common.cpio.gz" | cut -f1) + modules)"
 
 	for name in "${KERNELS[@]}"; do
@@ -493,4 +500,6 @@ main() {
 	return $failed
 }
 
-main
+# On one line: bash reads a script as it runs, and this way an edit of the file during a run
+# cannot feed it what follows.
+main; exit $?
