@@ -659,27 +659,75 @@ void format_bandwidth(uint64_t bytes_per_sec, char *buf, size_t len)
 
 /* ---- names -------------------------------------------------------------------------------- */
 
-static const struct {
+struct name_value {
 	const char *name;
 	int value;
-} errno_names[] = {
-	{.name = "ECONNREFUSED", .value = ECONNREFUSED},
-	{.name = "ETIMEDOUT", .value = ETIMEDOUT},
-	{.name = "EHOSTUNREACH", .value = EHOSTUNREACH},
-	{.name = "ENETUNREACH", .value = ENETUNREACH},
-	{.name = "EPERM", .value = EPERM},
+};
+
+#define NAMES(table) (table), sizeof(table) / sizeof((table)[0])
+
+/* The value of name s in a table: 0, or -EINVAL when it is not one of them. */
+static int name_to_value(const struct name_value *table, size_t n, const char *s, int *value)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!strcmp(s, table[i].name)) {
+			*value = table[i].value;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static const char *value_to_name(const struct name_value *table, size_t n, int value)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (table[i].value == value)
+			return table[i].name;
+	return NULL;
+}
+
+static const struct name_value errno_names[] = {
+	{"ECONNREFUSED", ECONNREFUSED},
+	{"ETIMEDOUT", ETIMEDOUT},
+	{"EHOSTUNREACH", EHOSTUNREACH},
+	{"ENETUNREACH", ENETUNREACH},
+	{"EPERM", EPERM},
+};
+
+static const struct name_value direction_names[] = {
+	{"egress", FLT_DIR_EGRESS},
+	{"ingress", FLT_DIR_INGRESS},
+	{"both", FLT_DIR_BOTH},
+};
+
+static const struct name_value protocol_names[] = {
+	{"tcp", FLT_PROTO_TCP},
+	{"udp", FLT_PROTO_UDP},
+	{"icmp", FLT_PROTO_ICMP},
+	{"any", FLT_PROTO_ANY},
+};
+
+static const struct name_value distribution_names[] = {
+	{"uniform", FLT_DIST_UNIFORM},
+	{"normal", FLT_DIST_NORMAL},
+	{"pareto", FLT_DIST_PARETO},
+	{"paretonormal", FLT_DIST_PARETONORMAL},
+};
+
+static const struct name_value backend_names[] = {
+	{"auto", PLAN_BACKEND_AUTO},
+	{"edt", PLAN_BACKEND_EDT},
+	{"netem", PLAN_BACKEND_NETEM},
 };
 
 int parse_errno_name(const char *s, int *err, const char **why)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(errno_names) / sizeof(errno_names[0]); i++) {
-		if (!strcmp(s, errno_names[i].name)) {
-			*err = errno_names[i].value;
-			return 0;
-		}
-	}
+	if (!name_to_value(NAMES(errno_names), s, err))
+		return 0;
 	return fail(
 		why, -EINVAL,
 		"unknown errno %s: use ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH or EPERM",
@@ -688,101 +736,48 @@ int parse_errno_name(const char *s, int *err, const char **why)
 
 const char *errno_name(int err)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(errno_names) / sizeof(errno_names[0]); i++) {
-		if (errno_names[i].value == err)
-			return errno_names[i].name;
-	}
-	return NULL;
+	return value_to_name(NAMES(errno_names), err);
 }
-
-static const struct {
-	const char *name;
-	unsigned int value;
-} direction_names[] = {
-	{"egress", FLT_DIR_EGRESS},
-	{"ingress", FLT_DIR_INGRESS},
-	{"both", FLT_DIR_BOTH},
-};
 
 int parse_direction(const char *s, unsigned int *direction, const char **why)
 {
-	size_t i;
+	int v;
 
-	for (i = 0; i < sizeof(direction_names) / sizeof(direction_names[0]); i++) {
-		if (!strcmp(s, direction_names[i].name)) {
-			*direction = direction_names[i].value;
-			return 0;
-		}
+	if (!name_to_value(NAMES(direction_names), s, &v)) {
+		*direction = (unsigned int)v;
+		return 0;
 	}
 	return fail(why, -EINVAL, "unknown direction %s: use egress, ingress or both", q(s));
 }
 
 const char *direction_name(unsigned int direction)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(direction_names) / sizeof(direction_names[0]); i++) {
-		if (direction_names[i].value == direction)
-			return direction_names[i].name;
-	}
-	return NULL;
+	return value_to_name(NAMES(direction_names), (int)direction);
 }
-
-static const struct {
-	const char *name;
-	uint8_t value;
-} protocol_names[] = {
-	{"tcp", FLT_PROTO_TCP},
-	{"udp", FLT_PROTO_UDP},
-	{"icmp", FLT_PROTO_ICMP},
-	{"any", FLT_PROTO_ANY},
-};
 
 int parse_protocol(const char *s, uint8_t *protocol, const char **why)
 {
-	size_t i;
+	int v;
 
-	for (i = 0; i < sizeof(protocol_names) / sizeof(protocol_names[0]); i++) {
-		if (!strcmp(s, protocol_names[i].name)) {
-			*protocol = protocol_names[i].value;
-			return 0;
-		}
+	if (!name_to_value(NAMES(protocol_names), s, &v)) {
+		*protocol = (uint8_t)v;
+		return 0;
 	}
 	return fail(why, -EINVAL, "unknown protocol %s: use tcp, udp, icmp or any", q(s));
 }
 
 const char *protocol_name(uint8_t protocol)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(protocol_names) / sizeof(protocol_names[0]); i++) {
-		if (protocol_names[i].value == protocol)
-			return protocol_names[i].name;
-	}
-	return NULL;
+	return value_to_name(NAMES(protocol_names), protocol);
 }
-
-static const struct {
-	const char *name;
-	uint8_t value;
-} distribution_names[] = {
-	{"uniform", FLT_DIST_UNIFORM},
-	{"normal", FLT_DIST_NORMAL},
-	{"pareto", FLT_DIST_PARETO},
-	{"paretonormal", FLT_DIST_PARETONORMAL},
-};
 
 int parse_distribution(const char *s, uint8_t *distribution, const char **why)
 {
-	size_t i;
+	int v;
 
-	for (i = 0; i < sizeof(distribution_names) / sizeof(distribution_names[0]); i++) {
-		if (!strcmp(s, distribution_names[i].name)) {
-			*distribution = distribution_names[i].value;
-			return 0;
-		}
+	if (!name_to_value(NAMES(distribution_names), s, &v)) {
+		*distribution = (uint8_t)v;
+		return 0;
 	}
 	return fail(why, -EINVAL,
 		    "unknown distribution %s: use uniform, normal, pareto or paretonormal", q(s));
@@ -790,46 +785,23 @@ int parse_distribution(const char *s, uint8_t *distribution, const char **why)
 
 const char *distribution_name(uint8_t distribution)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(distribution_names) / sizeof(distribution_names[0]); i++) {
-		if (distribution_names[i].value == distribution)
-			return distribution_names[i].name;
-	}
-	return NULL;
+	return value_to_name(NAMES(distribution_names), distribution);
 }
-
-static const struct {
-	const char *name;
-	enum plan_backend value;
-} backend_names[] = {
-	{"auto", PLAN_BACKEND_AUTO},
-	{"edt", PLAN_BACKEND_EDT},
-	{"netem", PLAN_BACKEND_NETEM},
-};
 
 int parse_backend(const char *s, enum plan_backend *backend, const char **why)
 {
-	size_t i;
+	int v;
 
-	for (i = 0; i < sizeof(backend_names) / sizeof(backend_names[0]); i++) {
-		if (!strcmp(s, backend_names[i].name)) {
-			*backend = backend_names[i].value;
-			return 0;
-		}
+	if (!name_to_value(NAMES(backend_names), s, &v)) {
+		*backend = (enum plan_backend)v;
+		return 0;
 	}
 	return fail(why, -EINVAL, "unknown backend %s: use auto, edt or netem", q(s));
 }
 
 const char *backend_name(enum plan_backend backend)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(backend_names) / sizeof(backend_names[0]); i++) {
-		if (backend_names[i].value == backend)
-			return backend_names[i].name;
-	}
-	return NULL;
+	return value_to_name(NAMES(backend_names), (int)backend);
 }
 
 int check_object_name(const char *s, const char **why)
