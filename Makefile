@@ -12,14 +12,14 @@ PKGS := libbpf libelf zlib libnl-3.0 libnl-route-3.0 libmnl yaml-0.1 json-c
 WARN := -Wall -Wextra -Werror -Wno-format-truncation
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DFAULTLINE_VERSION='"$(VERSION)"' \
-	-I$(BUILD) -Ibpf -Iuserspace -Inetem $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+	-I$(BUILD) -I. -Ibpf -Iuserspace $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Wextra -Werror -Wno-unused-function \
 	-I/usr/include/x86_64-linux-gnu -Ibpf
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
-LIB_SRCS := $(filter-out userspace/main.c,$(wildcard userspace/*.c)) $(wildcard netem/*.c)
+LIB_SRCS := $(filter-out userspace/cli/main.c,$(wildcard userspace/*/*.c)) $(wildcard netem/*.c)
 LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(LIB_SRCS))
 TEST_SRCS := $(wildcard tests/unit/test_*.c tests/bpf/test_*.c)
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
@@ -65,7 +65,7 @@ $(BUILD)/libfaultline.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)$(AR) rcs $@ $^
 
-$(BUILD)/faultline: $(BUILD)/userspace/main.o $(BUILD)/libfaultline.a
+$(BUILD)/faultline: $(BUILD)/userspace/cli/main.o $(BUILD)/libfaultline.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDLIBS) -o $@
 

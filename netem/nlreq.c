@@ -14,7 +14,6 @@
 #include <sys/time.h>
 #include <linux/netlink.h>
 
-#include "log.h"
 #include "nlreq.h"
 
 /* Above the 32 KiB a kernel dump puts in one read (net/netlink/af_netlink.c, netlink_dump()). */
@@ -154,8 +153,6 @@ int nlreq_run(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 	if (!buf)
 		return -ENOMEM;
 	err = exchange_once(nlh, cb, data, buf);
-	if (err && ext_ack_msg[0])
-		pr_debug("netlink: the kernel says: %s\n", ext_ack_msg);
 	free(buf);
 	return err;
 }

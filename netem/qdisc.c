@@ -17,7 +17,6 @@
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 
-#include "log.h"
 #include "nlreq.h"
 #include "qdisc.h"
 
@@ -512,16 +511,15 @@ int qdisc_root_delete_if(int ifindex, uint32_t handle)
 }
 
 /* Whitespace-separated integers, '#' to the end of its line a comment (iproute2's format). */
-static int dist_parse(FILE *f, const char *path, int16_t *values, size_t *n)
+static int dist_parse(FILE *f, int16_t *values, size_t *n)
 {
 	char *line = NULL, *p, *end;
 	size_t line_size = 0;
-	int lineno = 0, err = 0;
+	int err = 0;
 	long v;
 
 	*n = 0;
 	while (!err && getline(&line, &line_size, f) != -1) {
-		lineno++;
 		p = strchr(line, '#');
 		if (p)
 			*p = '\0';
@@ -539,11 +537,8 @@ static int dist_parse(FILE *f, const char *path, int16_t *values, size_t *n)
 			} else if (*n >= NETEM_DIST_MAX) {
 				err = -E2BIG;
 			}
-			if (err) {
-				pr_debug("%s:%d: not a distribution value (%s)\n", path, lineno,
-					 strerror(-err));
+			if (err)
 				break;
-			}
 			values[(*n)++] = (int16_t)v;
 		}
 	}
@@ -570,7 +565,7 @@ static int dist_load_file(const char *path, int16_t **table, size_t *len)
 		fclose(f);
 		return -ENOMEM;
 	}
-	err = dist_parse(f, path, values, &n);
+	err = dist_parse(f, values, &n);
 	fclose(f);
 	if (err) {
 		free(values);

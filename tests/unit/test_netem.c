@@ -27,9 +27,9 @@
 #include <json-c/json.h>
 #include <libmnl/libmnl.h>
 
-#include "ifb.h"
-#include "nlreq.h"
-#include "qdisc.h"
+#include "netem/ifb.h"
+#include "netem/nlreq.h"
+#include "netem/qdisc.h"
 
 #if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the expected netlink bytes in this test are little-endian"

@@ -27,8 +27,8 @@
 #include <cmocka.h>
 
 #include "fault.h"
-#include "plan.h"
-#include "values.h"
+#include "plan/plan.h"
+#include "plan/values.h"
 
 #define MAX_MS PLAN_DEFAULT_MAX_DURATION_MS
 #define ERR_LEN 1024

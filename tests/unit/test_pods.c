@@ -34,8 +34,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "cgroup.h"
-#include "pods.h"
+#include "kernel/cgroup.h"
+#include "kernel/pods.h"
 
 #define MAX_KIDS 16
 #define MAX_VETHS 16

@@ -12,8 +12,8 @@
 #include <cmocka.h>
 
 #include "fault.h"
-#include "plan.h"
-#include "rules.h"
+#include "plan/plan.h"
+#include "engine/rules.h"
 
 #define DEADLINE_NS 123456789012345ULL
 

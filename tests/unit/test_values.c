@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "fault.h"
-#include "values.h"
+#include "plan/values.h"
 
 /* ---- durations ---------------------------------------------------------------------------- */
 

@@ -6,8 +6,8 @@
 
 #include <linux/capability.h>
 
-#include "commands.h"
-#include "out.h"
+#include "cli/commands.h"
+#include "common/out.h"
 
 #ifndef CAP_BPF
 #define CAP_BPF 39 /* since 5.8; older headers lack it */

@@ -14,7 +14,7 @@
 
 #include <json-c/json.h>
 
-#include "plan.h"
+#include "plan/plan.h"
 
 enum shaping_kind {
 	SHAPING_NONE, /* no waiting: blackhole, reject, plain loss only */

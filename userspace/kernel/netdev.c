@@ -27,7 +27,7 @@
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
 
-#include "links.h"
+#include "kernel/netdev.h"
 
 /* libnl returns -NLE_* codes; the rest of faultline speaks -errno. */
 static int nl_errno(int nlerr)
@@ -141,7 +141,7 @@ static int link_get(int netns_fd, int ifindex, const char *ifname, struct rtnl_l
 	return err;
 }
 
-int link_ifindex(int netns_fd, const char *ifname, int *ifindex)
+int netdev_ifindex(int netns_fd, const char *ifname, int *ifindex)
 {
 	struct rtnl_link *link;
 	int err;
@@ -154,7 +154,7 @@ int link_ifindex(int netns_fd, const char *ifname, int *ifindex)
 	return 0;
 }
 
-int link_veth_peer(int netns_fd, const char *ifname, int *peer_ifindex)
+int netdev_veth_peer(int netns_fd, const char *ifname, int *peer_ifindex)
 {
 	struct rtnl_link *link;
 	int err = 0;
@@ -263,7 +263,7 @@ static int veth_peer_netns_is(struct rtnl_link *link, int netns_fd)
 	return nsid == link_nsid;
 }
 
-int link_is_veth_peer_in(int ifindex, int peer_netns_fd, int peer_ifindex, char *name)
+int netdev_is_veth_peer_in(int ifindex, int peer_netns_fd, int peer_ifindex, char *name)
 {
 	struct rtnl_link *link;
 	int ret;
@@ -281,14 +281,14 @@ int link_is_veth_peer_in(int ifindex, int peer_netns_fd, int peer_ifindex, char 
 	return ret;
 }
 
-int link_is_veth_peer(int ifindex, int peer_ifindex)
+int netdev_is_veth_peer(int ifindex, int peer_ifindex)
 {
-	return link_is_veth_peer_in(ifindex, -1, peer_ifindex, NULL);
+	return netdev_is_veth_peer_in(ifindex, -1, peer_ifindex, NULL);
 }
 
-int link_list(int netns_fd, struct link_entry **links, size_t *n)
+int netdev_list(int netns_fd, struct netdev_entry **links, size_t *n)
 {
-	struct link_entry *out = NULL;
+	struct netdev_entry *out = NULL;
 	struct nl_cache *cache = NULL;
 	struct nl_object *obj;
 	struct nl_sock *sk;

@@ -19,8 +19,8 @@
 #include <yaml.h>
 
 #include "fault.h"
-#include "plan.h"
-#include "values.h"
+#include "plan/plan.h"
+#include "plan/values.h"
 
 #define PLAN_API_VERSION "faultline/v1"
 #define PLAN_KIND "FaultPlan"

@@ -18,8 +18,8 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include "cgroup.h"
-#include "log.h"
+#include "kernel/cgroup.h"
+#include "common/log.h"
 
 /* Deep enough for any kubelet layout below any cgroupRoot; bounds the walk on odd trees. */
 #define CGROUP_WALK_MAX_DEPTH 8

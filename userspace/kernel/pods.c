@@ -17,10 +17,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cgroup.h"
-#include "log.h"
-#include "links.h"
-#include "pods.h"
+#include "kernel/cgroup.h"
+#include "common/log.h"
+#include "kernel/netdev.h"
+#include "kernel/pods.h"
 
 /* Pod directories sit 1-5 levels deep under usual cgroupRoots; 8 leaves room, bounds the walk. */
 #define POD_WALK_MAX_DEPTH 8
@@ -352,9 +352,9 @@ static int pod_host_end(struct pod *pod, const char *uid, char *err, size_t errl
 {
 	int ret, peer, eth0;
 
-	ret = link_veth_peer(pod->netns_fd, POD_IFNAME, &peer);
+	ret = netdev_veth_peer(pod->netns_fd, POD_IFNAME, &peer);
 	if (!ret)
-		ret = link_ifindex(pod->netns_fd, POD_IFNAME, &eth0);
+		ret = netdev_ifindex(pod->netns_fd, POD_IFNAME, &eth0);
 	if (ret == -ENODEV) {
 		errf(err, errlen, "pod %s: no %s in its network namespace (process %d)", uid,
 		     POD_IFNAME, (int)pod->pid);
@@ -370,7 +370,7 @@ static int pod_host_end(struct pod *pod, const char *uid, char *err, size_t errl
 		     POD_IFNAME, strerror(-ret));
 		return ret;
 	}
-	ret = link_is_veth_peer_in(peer, pod->netns_fd, eth0, pod->host_ifname);
+	ret = netdev_is_veth_peer_in(peer, pod->netns_fd, eth0, pod->host_ifname);
 	if (ret < 0) {
 		errf(err, errlen, "pod %s: cannot query the host end of its %s (ifindex %d): %s",
 		     uid, POD_IFNAME, peer, strerror(-ret));

@@ -17,7 +17,7 @@
 #include <sys/socket.h>
 
 #include "fault.h"
-#include "values.h"
+#include "plan/values.h"
 
 /* Reasons that quote the input are formatted here; one buffer per thread, per the header. */
 static __thread char why_buf[2 * QUOTE_VALUE_LEN + 160];

@@ -6,7 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PLAN_NAME_MAX 63
+#include "plan/values.h"
+
 #define PLAN_DEFAULT_MAX_DURATION_MS (60ULL * 60 * 1000) /* 1h unless --max-duration */
 
 enum target_kind {
@@ -19,12 +20,6 @@ enum target_kind {
 struct plan_pos {
 	unsigned int line; /* 1-based */
 	unsigned int col;  /* 1-based */
-};
-
-enum plan_backend {
-	PLAN_BACKEND_AUTO,
-	PLAN_BACKEND_EDT,
-	PLAN_BACKEND_NETEM,
 };
 
 #define PLAN_NETEM_DUPLICATE 1
@@ -45,17 +40,6 @@ struct plan_target {
 	struct plan_pos pos;
 	struct plan_target_id *ids;
 	size_t nids;
-};
-
-struct plan_cidr {
-	int family;	  /* AF_INET or AF_INET6 */
-	uint8_t addr[16]; /* network byte order, host bits cleared */
-	uint8_t prefix_len;
-};
-
-struct plan_port_range {
-	uint16_t first;
-	uint16_t last;
 };
 
 struct plan_fault {

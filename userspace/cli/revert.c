@@ -3,10 +3,10 @@
 #include <errno.h>
 #include <string.h>
 
-#include "commands.h"
-#include "log.h"
-#include "out.h"
-#include "state.h"
+#include "cli/commands.h"
+#include "common/log.h"
+#include "common/out.h"
+#include "state/store.h"
 
 int cmd_revert(const struct cmd_opts *opts)
 {

@@ -6,7 +6,7 @@
 #include <stdint.h>
 
 #include "fault.h"
-#include "plan.h"
+#include "plan/plan.h"
 
 /* loss percent (0 < p <= 100) -> threshold for bpf_get_prandom_u32(): 100% is 2^32 (always). */
 uint64_t rule_loss_threshold(double percent);

@@ -7,12 +7,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "commands.h"
-#include "log.h"
-#include "out.h"
-#include "plan.h"
-#include "state.h"
-#include "values.h"
+#include "cli/commands.h"
+#include "common/log.h"
+#include "common/out.h"
+#include "plan/plan.h"
+#include "state/store.h"
+#include "plan/values.h"
 
 enum {
 	OPT_DRY_RUN = 1 << 0,

@@ -5,7 +5,7 @@
 
 #include <bpf/libbpf.h>
 
-#include "log.h"
+#include "common/log.h"
 
 static bool log_debug_enabled;
 

@@ -4,7 +4,7 @@
 
 #include <json-c/json.h>
 
-#include "out.h"
+#include "common/out.h"
 
 #define OUT_DEPTH_MAX 16
 

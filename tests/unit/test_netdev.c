@@ -25,7 +25,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "links.h"
+#include "kernel/netdev.h"
 
 /* An ifindex no test-made link takes by chance: the decoy below asks for it explicitly. */
 #define DECOY_IFINDEX 4000
@@ -183,13 +183,13 @@ static void test_link_ifindex_here_and_in_a_netns(void **state)
 	int ifindex = 0;
 
 	(void)state;
-	assert_int_equal(link_ifindex(-1, "fla", &ifindex), 0);
+	assert_int_equal(netdev_ifindex(-1, "fla", &ifindex), 0);
 	assert_int_equal(ifindex, if_nametoindex("fla"));
-	assert_int_equal(link_ifindex(t.pod_fd, "eth0", &ifindex), 0);
+	assert_int_equal(netdev_ifindex(t.pod_fd, "eth0", &ifindex), 0);
 	assert_int_equal(ifindex, t.pod_eth0);
-	assert_int_equal(link_ifindex(-1, "eth0", &ifindex), -ENODEV);
-	assert_int_equal(link_ifindex(t.pod_fd, "fla", &ifindex), -ENODEV);
-	assert_int_equal(link_ifindex(-1, "a-name-longer-than-ifnamsiz", &ifindex), -EINVAL);
+	assert_int_equal(netdev_ifindex(-1, "eth0", &ifindex), -ENODEV);
+	assert_int_equal(netdev_ifindex(t.pod_fd, "fla", &ifindex), -ENODEV);
+	assert_int_equal(netdev_ifindex(-1, "a-name-longer-than-ifnamsiz", &ifindex), -EINVAL);
 }
 
 static void test_link_veth_peer_gives_the_peers_ifindex(void **state)
@@ -197,14 +197,14 @@ static void test_link_veth_peer_gives_the_peers_ifindex(void **state)
 	int peer = 0;
 
 	(void)state;
-	assert_int_equal(link_veth_peer(-1, "fla", &peer), 0);
+	assert_int_equal(netdev_veth_peer(-1, "fla", &peer), 0);
 	assert_int_equal(peer, if_nametoindex("flb"));
-	assert_int_equal(link_veth_peer(t.pod_fd, "eth0", &peer), 0);
+	assert_int_equal(netdev_veth_peer(t.pod_fd, "eth0", &peer), 0);
 	assert_int_equal(peer, if_nametoindex("flhost"));
-	assert_int_equal(link_veth_peer(-1, "flhost", &peer), 0);
+	assert_int_equal(netdev_veth_peer(-1, "flhost", &peer), 0);
 	assert_int_equal(peer, t.pod_eth0);
-	assert_int_equal(link_veth_peer(-1, "lo", &peer), -EINVAL);
-	assert_int_equal(link_veth_peer(-1, "nosuch0", &peer), -ENODEV);
+	assert_int_equal(netdev_veth_peer(-1, "lo", &peer), -EINVAL);
+	assert_int_equal(netdev_veth_peer(-1, "nosuch0", &peer), -ENODEV);
 }
 
 static void test_link_is_veth_peer_checks_type_and_ifindex(void **state)
@@ -212,11 +212,11 @@ static void test_link_is_veth_peer_checks_type_and_ifindex(void **state)
 	int host = (int)if_nametoindex("flhost");
 
 	(void)state;
-	assert_int_equal(link_is_veth_peer(host, t.pod_eth0), 1);
-	assert_int_equal(link_is_veth_peer(host, t.pod_eth0 + 100), 0);
-	assert_int_equal(link_is_veth_peer((int)if_nametoindex("lo"), 0), 0);
-	assert_int_equal(link_is_veth_peer(999999, t.pod_eth0), 0);
-	assert_int_equal(link_is_veth_peer(0, t.pod_eth0), 0);
+	assert_int_equal(netdev_is_veth_peer(host, t.pod_eth0), 1);
+	assert_int_equal(netdev_is_veth_peer(host, t.pod_eth0 + 100), 0);
+	assert_int_equal(netdev_is_veth_peer((int)if_nametoindex("lo"), 0), 0);
+	assert_int_equal(netdev_is_veth_peer(999999, t.pod_eth0), 0);
+	assert_int_equal(netdev_is_veth_peer(0, t.pod_eth0), 0);
 }
 
 static void test_link_is_veth_peer_in_compares_namespaces(void **state)
@@ -225,25 +225,25 @@ static void test_link_is_veth_peer_in_compares_namespaces(void **state)
 	char name[IF_NAMESIZE] = "";
 
 	(void)state;
-	assert_int_equal(link_is_veth_peer_in(host, t.pod_fd, t.pod_eth0, name), 1);
+	assert_int_equal(netdev_is_veth_peer_in(host, t.pod_fd, t.pod_eth0, name), 1);
 	assert_string_equal(name, "flhost");
 
 	/* the decoy's peer has eth0's ifindex, in another namespace: IFLA_LINK alone is fooled */
-	assert_int_equal(link_is_veth_peer(DECOY_IFINDEX, t.pod_eth0), 1);
-	assert_int_equal(link_is_veth_peer_in(DECOY_IFINDEX, t.pod_fd, t.pod_eth0, NULL), 0);
-	assert_int_equal(link_is_veth_peer_in(DECOY_IFINDEX, t.third_fd, t.pod_eth0, name), 1);
+	assert_int_equal(netdev_is_veth_peer(DECOY_IFINDEX, t.pod_eth0), 1);
+	assert_int_equal(netdev_is_veth_peer_in(DECOY_IFINDEX, t.pod_fd, t.pod_eth0, NULL), 0);
+	assert_int_equal(netdev_is_veth_peer_in(DECOY_IFINDEX, t.third_fd, t.pod_eth0, name), 1);
 	assert_string_equal(name, "fldecoy");
 
 	/* both ends here */
-	assert_int_equal(link_is_veth_peer_in((int)if_nametoindex("fla"), t.own_fd,
+	assert_int_equal(netdev_is_veth_peer_in((int)if_nametoindex("fla"), t.own_fd,
 					      (int)if_nametoindex("flb"), NULL),
 			 1);
-	assert_int_equal(link_is_veth_peer_in((int)if_nametoindex("fla"), t.pod_fd,
+	assert_int_equal(netdev_is_veth_peer_in((int)if_nametoindex("fla"), t.pod_fd,
 					      (int)if_nametoindex("flb"), NULL),
 			 0);
 }
 
-static bool listed(const struct link_entry *links, size_t n, const char *name)
+static bool listed(const struct netdev_entry *links, size_t n, const char *name)
 {
 	size_t i;
 
@@ -256,12 +256,12 @@ static bool listed(const struct link_entry *links, size_t n, const char *name)
 static void test_link_list_has_everything_but_loopback(void **state)
 {
 	struct if_nameindex *all = if_nameindex(), *i;
-	struct link_entry *links = NULL;
+	struct netdev_entry *links = NULL;
 	size_t n = 0, want = 0, k;
 
 	(void)state;
 	assert_non_null(all);
-	assert_int_equal(link_list(-1, &links, &n), 0);
+	assert_int_equal(netdev_list(-1, &links, &n), 0);
 	for (i = all; i->if_index; i++) {
 		if (!strcmp(i->if_name, "lo"))
 			continue;
@@ -276,7 +276,7 @@ static void test_link_list_has_everything_but_loopback(void **state)
 	}
 	free(links);
 
-	assert_int_equal(link_list(t.pod_fd, &links, &n), 0);
+	assert_int_equal(netdev_list(t.pod_fd, &links, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(links[0].name, "eth0");
 	assert_int_equal(links[0].ifindex, t.pod_eth0);

@@ -6,7 +6,7 @@
 #include <net/if.h>
 #include <stddef.h>
 
-struct link_entry {
+struct netdev_entry {
 	int ifindex;
 	char name[IF_NAMESIZE];
 };
@@ -17,13 +17,13 @@ int netns_enter(int fd, int *saved);
 int netns_leave(int saved);
 
 /* ifindex of ifname in the netns of netns_fd (-1: the caller's). -ENODEV if absent. */
-int link_ifindex(int netns_fd, const char *ifname, int *ifindex);
+int netdev_ifindex(int netns_fd, const char *ifname, int *ifindex);
 
 /* The veth peer of ifname in netns_fd: its ifindex in the peer's netns. -EINVAL if not a veth. */
-int link_veth_peer(int netns_fd, const char *ifname, int *peer_ifindex);
+int netdev_veth_peer(int netns_fd, const char *ifname, int *peer_ifindex);
 
 /* True (1) when ifindex in the caller's netns is a veth whose peer has ifindex peer_ifindex. */
-int link_is_veth_peer(int ifindex, int peer_ifindex);
+int netdev_is_veth_peer(int ifindex, int peer_ifindex);
 
 /*
  * Stricter: true (1) when ifindex in the caller's netns is a veth whose peer is peer_ifindex in
@@ -31,9 +31,9 @@ int link_is_veth_peer(int ifindex, int peer_ifindex);
  * across namespaces); then name, if not NULL, gets ifindex's name (IF_NAMESIZE bytes).
  * 0 when not, another -errno on failure.
  */
-int link_is_veth_peer_in(int ifindex, int peer_netns_fd, int peer_ifindex, char *name);
+int netdev_is_veth_peer_in(int ifindex, int peer_netns_fd, int peer_ifindex, char *name);
 
 /* Every interface of netns_fd's namespace but loopback; *links malloc'ed. */
-int link_list(int netns_fd, struct link_entry **links, size_t *n);
+int netdev_list(int netns_fd, struct netdev_entry **links, size_t *n);
 
 #endif /* FAULTLINE_LINKS_H */

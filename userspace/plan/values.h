@@ -9,7 +9,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "plan.h"
+#define PLAN_NAME_MAX 63 /* plan and object names: [a-z0-9-], 1..63 */
+
+/* Scalar types of a plan that the parsers below produce. */
+enum plan_backend {
+	PLAN_BACKEND_AUTO,
+	PLAN_BACKEND_EDT,
+	PLAN_BACKEND_NETEM,
+};
+
+struct plan_cidr {
+	int family;	  /* AF_INET or AF_INET6 */
+	uint8_t addr[16]; /* network byte order, host bits cleared */
+	uint8_t prefix_len;
+};
+
+struct plan_port_range {
+	uint16_t first;
+	uint16_t last;
+};
 
 /*
  * Each returns 0, or -EINVAL / -ERANGE with *why set to a short lower-case reason

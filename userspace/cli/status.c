@@ -11,11 +11,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "commands.h"
+#include "cli/commands.h"
 #include "fault.h"
-#include "out.h"
-#include "state.h"
-#include "values.h"
+#include "common/out.h"
+#include "state/store.h"
+#include "plan/values.h"
 
 static struct json_object *get(struct json_object *o, const char *key)
 {

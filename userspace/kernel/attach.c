@@ -13,11 +13,11 @@
 #include <netlink/route/classifier.h>
 #include <netlink/route/tc.h>
 
-#include "attach.h"
-#include "links.h"
-#include "log.h"
-#include "shaping.h"
-#include "state.h"
+#include "kernel/attach.h"
+#include "kernel/netdev.h"
+#include "common/log.h"
+#include "kernel/shaping.h"
+#include "state/store.h"
 
 /* Key of the clsact registry: a clsact that faultline created, counted by its users. */
 struct clsact_key {

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "rules.h"
+#include "engine/rules.h"
 
 uint64_t rule_loss_threshold(double percent)
 {

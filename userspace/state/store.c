@@ -16,11 +16,11 @@
 
 #include <bpf/bpf.h>
 
-#include "attach.h"
-#include "log.h"
-#include "commands.h"
-#include "out.h"
-#include "state.h"
+#include "kernel/attach.h"
+#include "common/log.h"
+#include "cli/commands.h"
+#include "common/out.h"
+#include "state/store.h"
 
 #define STATE_DEFAULT_ROOT "/sys/fs/bpf/faultline"
 #define META_MAX_BYTES (1U << 20)

@@ -11,12 +11,12 @@
 #include <unistd.h>
 
 #include "fault.h"
-#include "ifb.h"
-#include "links.h"
-#include "log.h"
-#include "qdisc.h"
-#include "rules.h"
-#include "shaping.h"
+#include "netem/ifb.h"
+#include "kernel/netdev.h"
+#include "common/log.h"
+#include "netem/qdisc.h"
+#include "engine/rules.h"
+#include "kernel/shaping.h"
 
 #define FQ_HANDLE 0xf1f0U /* major of faultline's fq root */
 #define NETEM_LEAF_HANDLE 0xf200U /* major of the first netem leaf; + the fault's netem index */

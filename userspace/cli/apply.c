@@ -15,22 +15,22 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "attach.h"
-#include "cgroup.h"
-#include "commands.h"
+#include "kernel/attach.h"
+#include "kernel/cgroup.h"
+#include "cli/commands.h"
 #include "fault.h"
 #include "fault.skel.h"
-#include "links.h"
-#include "log.h"
-#include "out.h"
-#include "plan.h"
-#include "pods.h"
-#include "probe.h"
-#include "qdisc.h"
-#include "rules.h"
-#include "shaping.h"
-#include "state.h"
-#include "values.h"
+#include "kernel/netdev.h"
+#include "common/log.h"
+#include "common/out.h"
+#include "plan/plan.h"
+#include "kernel/pods.h"
+#include "kernel/features.h"
+#include "netem/qdisc.h"
+#include "engine/rules.h"
+#include "kernel/shaping.h"
+#include "state/store.h"
+#include "plan/values.h"
 
 #define NETNS_SLOTS_MAX 64 /* network namespaces one plan attaches tc programs in */
 #define PACKET_ACTIONS (FLT_ACT_BLACKHOLE | FLT_ACT_LOSS)
@@ -45,7 +45,7 @@ struct slot {
 	const char *netns_path; /* netns targets: the path to enter; NULL: faultline's own */
 	uint64_t netns_ino;
 	uint32_t netns_slot;
-	struct link_entry *ifaces;
+	struct netdev_entry *ifaces;
 	size_t nifaces;
 	uint32_t iface_flags;
 	size_t faults[FLT_MAX_RULES]; /* plan fault indices, in rule order */
@@ -144,7 +144,7 @@ static int resolve_netns(struct apply *ap, struct slot *s)
 	fd = open(s->id->id, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	err = link_list(fd, &s->ifaces, &s->nifaces);
+	err = netdev_list(fd, &s->ifaces, &s->nifaces);
 	close(fd);
 	if (err) {
 		snprintf(ap->errbuf, sizeof(ap->errbuf),
@@ -173,7 +173,7 @@ static int resolve_interface(struct apply *ap, struct slot *s)
 {
 	int ifindex, err;
 
-	err = link_ifindex(-1, s->id->id, &ifindex);
+	err = netdev_ifindex(-1, s->id->id, &ifindex);
 	if (err) {
 		snprintf(ap->errbuf, sizeof(ap->errbuf), "interface %s: %s", s->id->id,
 			 err == -ENODEV ? "no such interface in faultline's network namespace"
