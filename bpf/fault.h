@@ -147,7 +147,8 @@ struct flt_counters {
 	__u64 matched_packets;
 	__u64 matched_bytes;
 	__u64 dropped_packets;
-	__u64 rejected_connects; /* connects and unconnected UDP sends failed by a reject */
+	__u64 rejected_connects; /* connect()s failed by a reject */
+	__u64 rejected_sends; /* unconnected UDP sendmsg()s failed by a reject */
 };
 
 #endif /* FAULTLINE_FAULT_H */

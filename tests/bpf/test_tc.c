@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * BPF_PROG_TEST_RUN tests of bpf/fault.bpf.c: crafted Ethernet frames through flt_tc_ingress and
- * flt_tc_egress, with flt_rules and flt_ifaces filled directly. Needs root and BPF; nothing is
- * attached anywhere, and the maps vanish with the skeleton.
+ * flt_tc_egress, with flt_rules and flt_ifaces filled directly. Needs root and BPF; the maps
+ * vanish with the skeleton. The sock_addr programs have no BPF_PROG_TEST_RUN (ENOTSUPP), so their
+ * tests attach them to a cgroup of their own, made under the cgroup2 mount and removed after,
+ * and make the calls from a child moved into it; nothing else is attached anywhere.
  *
  * test_run gives the skb the device named by __sk_buff.ifindex in ctx_in (the loopback when 0 or
  * 1), so every test configures ifindex 1 in netns slot 0 as the target's interface.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <math.h>
+#include <mntent.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <setjmp.h>
@@ -20,6 +25,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -354,6 +362,7 @@ static struct flt_counters counters_of(__u32 slot, __u32 rule)
 		sum.matched_bytes += percpu[i].matched_bytes;
 		sum.dropped_packets += percpu[i].dropped_packets;
 		sum.rejected_connects += percpu[i].rejected_connects;
+		sum.rejected_sends += percpu[i].rejected_sends;
 	}
 	return sum;
 }
@@ -698,6 +707,7 @@ static void test_blackhole_drops_every_packet_and_counts_bytes(void **state)
 	assert_int_equal(c.matched_bytes, 100 * frame_len(&p));
 	assert_int_equal(c.dropped_packets, 100);
 	assert_int_equal(c.rejected_connects, 0);
+	assert_int_equal(c.rejected_sends, 0);
 }
 
 static void test_expired_rule_has_no_effect(void **state)
@@ -824,6 +834,207 @@ static void test_reject_rule_is_counted_but_not_dropped_by_packet_hooks(void **s
 	assert_int_equal(c.matched_packets, 1);
 	assert_int_equal(c.dropped_packets, 0);
 	assert_int_equal(c.rejected_connects, 0);
+	assert_int_equal(c.rejected_sends, 0);
+}
+
+/*
+ * The sock_addr programs, attached to a cgroup of the test's own. The reject's errno is one that
+ * neither a closed port (ECONNREFUSED) nor a missing route (ENETUNREACH) gives, so only the
+ * programs can have made a call fail with it.
+ */
+#define REJECT_ERRNO EHOSTUNREACH
+#define REJECT_PORT 9 /* the rule's peer port; REJECT_PORT + 1 is not rejected */
+#define CHILD_NO_FAMILY 77
+
+static struct {
+	char dir[PATH_MAX]; /* empty: no cgroup made */
+	struct bpf_link *links[4];
+} sock_cg;
+
+static bool cgroup2_root(char *path, size_t len)
+{
+	FILE *f = setmntent("/proc/self/mounts", "r");
+	struct mntent *m;
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && (m = getmntent(f)))
+		if (!strcmp(m->mnt_type, "cgroup2")) {
+			snprintf(path, len, "%s", m->mnt_dir);
+			found = true;
+		}
+	endmntent(f);
+	return found;
+}
+
+/*
+ * Makes the cgroup, attaches connect4/6 and sendmsg4/6 to it and points each attachment's
+ * storage at target slot 0, as faultline apply does. Skips without a cgroup2 mount.
+ */
+static void sock_cg_attach(void)
+{
+	struct bpf_program *progs[] = {skel->progs.flt_cg_connect4, skel->progs.flt_cg_connect6,
+				       skel->progs.flt_cg_sendmsg4, skel->progs.flt_cg_sendmsg6};
+	const enum bpf_attach_type types[] = {BPF_CGROUP_INET4_CONNECT, BPF_CGROUP_INET6_CONNECT,
+					      BPF_CGROUP_UDP4_SENDMSG, BPF_CGROUP_UDP6_SENDMSG};
+	struct flt_cg_target target = {.target_slot_plus1 = 1};
+	struct bpf_cgroup_storage_key key;
+	char root[PATH_MAX];
+	struct stat st;
+	size_t i;
+	int fd;
+
+	if (!cgroup2_root(root, sizeof(root))) {
+		print_message("skipped: no cgroup2 mount for the sock_addr programs\n");
+		skip();
+	}
+	snprintf(sock_cg.dir, sizeof(sock_cg.dir), "%s/faultline-test-tc.%d", root, (int)getpid());
+	assert_int_equal(mkdir(sock_cg.dir, 0755), 0);
+	fd = open(sock_cg.dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	for (i = 0; i < 4; i++) {
+		sock_cg.links[i] = bpf_program__attach_cgroup(progs[i], fd);
+		assert_non_null(sock_cg.links[i]);
+		/* the kernel's cgroup id is the cgroup2 directory's inode number */
+		key = (struct bpf_cgroup_storage_key){.cgroup_inode_id = st.st_ino,
+						      .attach_type = types[i]};
+		assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.flt_cg), &key, &target,
+						     BPF_EXIST),
+				 0);
+	}
+	close(fd);
+}
+
+static int sock_cg_remove(void **state)
+{
+	size_t i;
+	int err = 0;
+
+	(void)state;
+	for (i = 0; i < 4; i++) {
+		bpf_link__destroy(sock_cg.links[i]);
+		sock_cg.links[i] = NULL;
+	}
+	if (sock_cg.dir[0] && rmdir(sock_cg.dir))
+		err = -1;
+	sock_cg.dir[0] = 0;
+	return err;
+}
+
+/* 0 when the call failed with REJECT_ERRNO, else 1; CHILD_NO_FAMILY without the family. */
+static int child_call(int family, int type, const char *addr, __u16 port)
+{
+	struct sockaddr_storage ss = {0};
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	socklen_t len;
+	int fd, rc;
+
+	if (family == AF_INET) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		inet_pton(AF_INET, addr, &sin->sin_addr);
+		len = sizeof(*sin);
+	} else {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		inet_pton(AF_INET6, addr, &sin6->sin6_addr);
+		len = sizeof(*sin6);
+	}
+	fd = socket(family, type | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errno == EAFNOSUPPORT ? CHILD_NO_FAMILY : 1;
+	if (type == SOCK_STREAM)
+		rc = connect(fd, (struct sockaddr *)&ss, len);
+	else
+		rc = (int)sendto(fd, "x", 1, 0, (struct sockaddr *)&ss, len);
+	rc = rc < 0 && errno == REJECT_ERRNO ? 0 : 1;
+	close(fd);
+	return rc;
+}
+
+/*
+ * From a child in the cgroup: one connect() and two unconnected UDP sends to addr at
+ * REJECT_PORT, which must be rejected, then a send to REJECT_PORT + 1, which must not be. Returns
+ * the child's exit status: 0, CHILD_NO_FAMILY, or the number of the step that went wrong.
+ */
+static int sock_calls_in_cgroup(int family, const char *addr)
+{
+	char procs[PATH_MAX + 16], pid[16];
+	int status, fd, n, rc;
+	pid_t child;
+
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", sock_cg.dir);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		n = snprintf(pid, sizeof(pid), "%d", (int)getpid());
+		fd = open(procs, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 || write(fd, pid, (size_t)n) != n)
+			_exit(2);
+		close(fd);
+		rc = child_call(family, SOCK_STREAM, addr, REJECT_PORT);
+		if (rc)
+			_exit(rc == CHILD_NO_FAMILY ? rc : 3);
+		if (child_call(family, SOCK_DGRAM, addr, REJECT_PORT) ||
+		    child_call(family, SOCK_DGRAM, addr, REJECT_PORT))
+			_exit(4);
+		if (!child_call(family, SOCK_DGRAM, addr, REJECT_PORT + 1))
+			_exit(5);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static void check_sock_rejects(int family, const char *addr, const char *cidr, int prefix_len)
+{
+	struct flt_rule r = rule_new(FLT_ACT_REJECT, FLT_DIR_BOTH, FLT_PROTO_ANY);
+	struct flt_counters c;
+	int status;
+
+	r.reject_errno = REJECT_ERRNO;
+	rule_add_cidr(&r, cidr, prefix_len);
+	rule_add_ports(&r, REJECT_PORT, REJECT_PORT);
+	set_rule(0, r);
+	sock_cg_attach();
+	status = sock_calls_in_cgroup(family, addr);
+	if (status == CHILD_NO_FAMILY) {
+		print_message("skipped: no IPv%d sockets\n", family == AF_INET ? 4 : 6);
+		skip();
+	}
+	assert_int_equal(status, 0);
+	c = counters_of(0, 0);
+	/* connect4/6 count connects, sendmsg4/6 sends; the unmatched send counts nowhere */
+	assert_int_equal(c.rejected_connects, 1);
+	assert_int_equal(c.rejected_sends, 2);
+	assert_int_equal(c.matched_packets, 0);
+	assert_int_equal(c.dropped_packets, 0);
+}
+
+static void test_ipv4_rejects_count_connects_and_sends_apart(void **state)
+{
+	(void)state;
+	check_sock_rejects(AF_INET, "127.0.0.2", "127.0.0.2", 32);
+}
+
+static void test_ipv6_rejects_count_connects_and_sends_apart(void **state)
+{
+	(void)state;
+	check_sock_rejects(AF_INET6, "::1", "::1", 128);
+}
+
+/*
+ * A dual-stack socket's ::ffff:a.b.c.d peer matches IPv4 CIDRs: connect6 sees the mapped address,
+ * while the kernel hands a mapped send to udp_sendmsg() and so to sendmsg4 (udpv6_sendmsg()).
+ */
+static void test_ipv4_mapped_peer_rejects_as_ipv4(void **state)
+{
+	(void)state;
+	check_sock_rejects(AF_INET6, "::ffff:127.0.0.2", "127.0.0.2", 32);
 }
 
 static void test_non_first_fragment_does_not_match_port_rule(void **state)
@@ -1696,6 +1907,12 @@ int main(void)
 		cmocka_unit_test_setup(test_rules_beyond_nrules_are_ignored, reset_maps),
 		cmocka_unit_test_setup(test_reject_rule_is_counted_but_not_dropped_by_packet_hooks,
 				       reset_maps),
+		cmocka_unit_test_setup_teardown(test_ipv4_rejects_count_connects_and_sends_apart,
+						reset_maps, sock_cg_remove),
+		cmocka_unit_test_setup_teardown(test_ipv6_rejects_count_connects_and_sends_apart,
+						reset_maps, sock_cg_remove),
+		cmocka_unit_test_setup_teardown(test_ipv4_mapped_peer_rejects_as_ipv4, reset_maps,
+						sock_cg_remove),
 		cmocka_unit_test_setup(test_non_first_fragment_does_not_match_port_rule,
 				       reset_maps),
 		cmocka_unit_test_setup(test_ipv6_extension_headers_are_skipped_to_the_ports,
