@@ -2,10 +2,12 @@
 # shellcheck shell=bash
 # The delay and rate tests of one backend ($BACKEND: edt or netem), sourced by test_delay_edt.sh
 # and test_delay_netem.sh after lib.sh. Real traffic between a pod and the peer host:
-#  - 100 ms delay with 10 ms normal jitter on egress: over 200 round trips, the median added delay
-#    is within 5% of 100 ms and the standard deviation within 30% of 10 ms;
+#  - 100 ms delay with 10 ms normal jitter on egress, over 200 round trips: a median of at least
+#    95 ms (the median of 200 such samples is within about 1 ms of 100 ms) and at most 100 ms
+#    over an unmatched port's just before plus lib.sh's allowance for a loaded machine
+#    (assert_delay); a standard deviation within 30% of 10 ms;
 #  - another port of the same peer is not delayed;
-#  - the same delay on ingress (the echo coming back): median added delay within 5%;
+#  - the same delay on ingress (the echo coming back), without jitter: a median of at least 98 ms;
 #  - a 10 mbit rate measured with iperf3 within 10%;
 #  - a 50 ms delay composed with 30% loss.
 # shellcheck disable=SC2154 # pod_create sets a_uid, ...
@@ -21,6 +23,13 @@ rtt() { # PORT COUNT: fltnet rtt from pod a to the peer
 base=$(rtt 7000 50)
 log "baseline: $base"
 base_us=$(field "$base" median_us)
+# delayed PORT COUNT: sets NEAR to 50 round trips to port 7001, which no fault matches (the path
+# and the machine's load of the moment), then OUT to COUNT round trips to PORT.
+delayed() {
+	NEAR=$(rtt 7001 50)
+	OUT=$(rtt "$1" "$2")
+	log "port $1: $OUT (port 7001 just before: $NEAR)"
+}
 
 write_plan delay.yaml >/dev/null <<EOF
 apiVersion: faultline/v1
@@ -56,29 +65,24 @@ spec:
 EOF
 apply_plan "$TEST_TMP/delay.yaml"
 
-out=$(rtt 7000 200)
-log "delayed egress: $out"
-added=$(($(field "$out" median_us) - base_us))
-assert_range "$added" 95000 105000 "$BACKEND: median added delay (us) of 100ms egress"
-assert_range "$(field "$out" stddev_us)" 7000 13000 "$BACKEND: standard deviation (us) of 10ms normal jitter"
-assert_eq "$(field "$out" lost)" 0 "$BACKEND: delayed probes lost"
+delayed 7000 200
+assert_delay "$OUT" "$NEAR" 100000 5 "$BACKEND: 100ms egress with 10ms normal jitter"
+assert_range "$(field "$OUT" stddev_us)" 7000 13000 "$BACKEND: standard deviation (us) of 10ms normal jitter"
+assert_eq "$(field "$OUT" lost)" 0 "$BACKEND: delayed probes lost"
+assert_range "$(field "$NEAR" median_us)" 0 $((base_us + DELAY_LATE_MIN_US)) \
+	"$BACKEND: median round trip (us) to an unmatched port of the same peer"
 
-out=$(rtt 7001 50)
-log "other port: $out"
-assert_range "$(($(field "$out" median_us) - base_us))" -5000 5000 "$BACKEND: added delay (us) on an unmatched port of the same peer"
+delayed 7003 50
+assert_delay "$OUT" "$NEAR" 100000 2 "$BACKEND: 100ms ingress"
 
-out=$(rtt 7003 50)
-log "delayed ingress: $out"
-assert_range "$(($(field "$out" median_us) - base_us))" 95000 105000 "$BACKEND: median added delay (us) of 100ms ingress"
-
-out=$(rtt 7002 200)
-log "delay + loss: $out"
-assert_range "$(($(field "$out" median_us) - base_us))" 47500 52500 "$BACKEND: median added delay (us) of 50ms with loss"
-assert_range "$(field "$out" lost)" 36 84 "$BACKEND: probes lost of 200 at 30% loss"
+delayed 7002 200
+assert_delay "$OUT" "$NEAR" 50000 2 "$BACKEND: 50ms with loss"
+assert_range "$(field "$OUT" lost)" 36 84 "$BACKEND: probes lost of 200 at 30% loss"
 
 mbps=$(in_pod a iperf3 -c "$SVC_IP4" -t 4 -J | jq '.end.sum_received.bits_per_second / 1e6 | floor')
 assert_range "$mbps" 9 11 "$BACKEND: iperf3 Mbit/s through a 10mbit rate"
 
 revert_plan "delay-$BACKEND"
 out=$(rtt 7000 50)
-assert_range "$(($(field "$out" median_us) - base_us))" -5000 5000 "$BACKEND: added delay (us) after revert"
+assert_range "$(field "$out" median_us)" 0 $((base_us + DELAY_LATE_MIN_US)) \
+	"$BACKEND: median round trip (us) to port 7000 after revert"

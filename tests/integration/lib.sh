@@ -15,8 +15,10 @@
 #   CGROUP_ROOT              /faultline-test-<PID>: every cgroup of the test is under it
 #   TEST_TMP                 a temporary directory for plans and outputs
 #
-# The EXIT trap runs `faultline revert --all`, then removes every process, pod, netns, bridge,
-# cgroup, pin and file of the test, also when the test failed, and keeps the test's exit status.
+# The EXIT trap ends the test's own processes, runs `faultline revert --all`, then removes every
+# process, pod, netns, bridge, cgroup, pin and file of the test, also when the test failed, and
+# keeps the test's exit status. SIGTERM, SIGINT and SIGHUP exit through it too (tests/run.sh ends
+# a test that outlives its time limit with SIGTERM; in a shell's background job SIGINT is ignored).
 #
 # Commands run in the node with nsenter --net, not `ip netns exec`: the latter gives its command a
 # private mount namespace with a fresh /sys, where the cgroup2 mount is missing and bpffs pins
@@ -44,7 +46,6 @@ CGROUP_ROOT=/faultline-test-$$
 export FAULTLINE_PIN_DIR=/sys/fs/bpf/faultline-test-$$
 TEST_TMP=""
 CGROUP_MOUNT=""
-BG_PIDS=()
 LIB_READY=0
 
 # --- results -----------------------------------------------------------------------------------
@@ -174,10 +175,9 @@ write_plan() {
 	echo "$TEST_TMP/$1"
 }
 
-# bg CMD...: runs CMD in the background; killed by the cleanup.
+# bg CMD...: runs CMD in the background; the cleanup ends it with everything else the test started.
 bg() {
 	"$@" &
-	BG_PIDS+=($!)
 }
 
 # wait_listening NETNS tcp|udp PORT: until a socket listens there (5 s at most).
@@ -327,20 +327,62 @@ in_cgroup() {
 	in_node sh -c 'echo $$ >"$1/cgroup.procs" || exit 126; shift; exec "$@"' in-cgroup "$dir" "$@"
 }
 
+# --- delays ------------------------------------------------------------------------------------
+
+# How much later than its time a delayed probe may come back on a loaded machine or in a qemu TCG
+# guest, where fltnet, the echo server and the qdisc's timer each wait for a CPU: the larger of
+# this and 10% of the delay.
+DELAY_LATE_MIN_US=15000
+
+# assert_delay OUT NEAR DELAY_US LOW_PCT WHAT: `fltnet rtt` output OUT shows DELAY_US added to each
+# round trip. netem and fq never send a packet before its time (netem's time_to_send, fq's EDT
+# timestamp), so OUT's median is at least DELAY_US less LOW_PCT percent (clock granularity, or
+# the sampling error of a jittered median), however loaded the machine. It is at most NEAR's
+# median (round trips just before to a port no fault matches: the path and the load of the
+# moment) plus DELAY_US and the lateness allowed above. No delay, or a doubled one, fails.
+assert_delay() {
+	local near delay=$3 late
+	near=$(field "$2" median_us)
+	[[ "$near" =~ ^[0-9]+$ ]] || fail "$5: no round trip to the unmatched port: '$2'"
+	late=$((delay / 10 > DELAY_LATE_MIN_US ? delay / 10 : DELAY_LATE_MIN_US))
+	assert_range "$(field "$1" median_us)" $((delay - delay * $4 / 100)) $((near + delay + late)) \
+		"$5: median round trip (us; $near to the unmatched port)"
+}
+
 # --- set-up and clean-up -----------------------------------------------------------------------
+
+# stop_descendants: SIGTERM to every process this shell started that still runs (background jobs
+# and what they started, wherever they run: a job's subshell dies without its children), SIGKILL
+# to those still there 3 s later (zombies do not count: this shell reaps them when it next waits).
+stop_descendants() {
+	local pids
+	pids=$(ps -e -o pid=,ppid= | awk -v top=$$ '{ parent[$1] = $2 }
+		END { for (p in parent) for (q = parent[p]; q > 1; q = parent[q]) if (q == top) { print p; break } }')
+	[ -n "$pids" ] || return 0
+	# shellcheck disable=SC2086 # one pid per word
+	kill $pids 2>/dev/null
+	for _ in $(seq 30); do
+		ps -o stat= -p "${pids//$'\n'/,}" | grep -qv '^Z' || return 0
+		sleep 0.1
+	done
+	# shellcheck disable=SC2086
+	kill -KILL $pids 2>/dev/null
+}
 
 cleanup() {
 	local rc=$? pid dir
 	set +e
 	trap - EXIT
+	# A second signal cuts short the command it arrives in, not the whole cleanup.
+	trap : INT TERM HUP
 	if [ "$LIB_READY" -eq 1 ]; then
+		# First, so that no command of the test (a background faultline apply, say) races the
+		# revert.
+		stop_descendants
 		if [ -x "$FAULTLINE" ] && [ -e "/run/netns/$NODE_NS" ]; then
 			in_node timeout 30 "$FAULTLINE" revert --all >"$TEST_TMP/cleanup.log" 2>&1 ||
 				{ echo "# cleanup: faultline revert --all failed:"; cat "$TEST_TMP/cleanup.log"; }
 		fi
-		for pid in "${BG_PIDS[@]}"; do
-			kill "$pid" 2>/dev/null
-		done
 		for pid in $(ip netns pids "$SVC_NS" 2>/dev/null); do
 			kill -KILL "$pid" 2>/dev/null
 		done
@@ -392,7 +434,7 @@ field() {
 lib_setup() {
 	local t
 	[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, cgroups, BPF)"
-	for t in ip tc nsenter ss bpftool timeout; do
+	for t in ip tc nsenter ss bpftool timeout ps; do
 		command -v "$t" >/dev/null || skip "$t is not installed"
 	done
 	command -v jq >/dev/null || fail "jq is missing: scripts/install-deps.sh installs it"
@@ -402,10 +444,12 @@ lib_setup() {
 		if ($(i + 1) == "cgroup2") { print $5; exit } break } }' /proc/self/mountinfo)
 	[ -n "$CGROUP_MOUNT" ] || skip "no cgroup2 mount"
 
+	trap cleanup EXIT
+	trap 'exit 129' HUP
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
 	TEST_TMP=$(mktemp -d "/tmp/faultline-$TEST_NAME.XXXXXX") || fail "mktemp"
 	chmod 755 "$TEST_TMP"
-	trap cleanup EXIT
-	trap 'exit 130' INT TERM
 	LIB_READY=1
 
 	ip netns add "$NODE_NS" 2>/dev/null || skip "cannot create a network namespace"
