@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Fault plans (userspace/plan.c): every field into struct plan, defaults, JSON, limits, and the
- * corpora: tests/plans/bad/NAME.{yaml,json} must fail with exactly NAME.err's message (the
- * message as printed for the path tests/plans/bad/NAME.yaml, from the repository root);
- * tests/plans/good/ and examples/ must parse.
+ * Fault plans (userspace/plan/): every field into struct plan, defaults, JSON, limits, errors
+ * as struct flt_error (kind, position, field), and the corpora: tests/plans/bad/NAME.{yaml,json}
+ * must fail with exactly NAME.err's message (the message as printed for the path
+ * tests/plans/bad/NAME.yaml, from the repository root); tests/plans/good/ and examples/ must
+ * parse.
  *
  * The repository root is $FAULTLINE_SRCDIR, else three levels above this binary
  * (build/tests/unit/), else the current directory.
@@ -26,12 +27,12 @@
 
 #include <cmocka.h>
 
+#include "common/error.h"
 #include "fault.h"
 #include "plan/plan.h"
 #include "plan/values.h"
 
 #define MAX_MS PLAN_DEFAULT_MAX_DURATION_MS
-#define ERR_LEN 1024
 #define POD_A "9ac48755-3968-48e4-b9dc-6d4b69f3bb42"
 #define POD_B "0b1e6f0a-5c1d-4f5e-9a7b-2c3d4e5f6a7b"
 
@@ -82,39 +83,47 @@ static int enter_srcdir(void **state)
 	return 0;
 }
 
-static int parse(const char *text, uint64_t max_ms, struct plan *plan, char *err)
+static int parse(const char *text, uint64_t max_ms, struct plan *plan, struct flt_error *err)
 {
-	return plan_parse_string("t.yaml", text, strlen(text), max_ms, plan, err, ERR_LEN);
+	return plan_parse_string("t.yaml", text, strlen(text), max_ms, plan, err);
 }
 
 /* Parse text that must be valid; fail the test with the message if not. */
 static void parse_ok(const char *text, struct plan *plan)
 {
-	char err[ERR_LEN];
-	int ret = parse(text, MAX_MS, plan, err);
+	struct flt_error err;
+	int ret = parse(text, MAX_MS, plan, &err);
 
 	if (ret)
-		print_error("unexpected error: %s\n", err);
+		print_error("unexpected error: %s\n", err.message);
 	assert_int_equal(ret, 0);
 }
 
 static void assert_parse_error(const char *text, const char *want)
 {
 	struct plan plan;
-	char err[ERR_LEN];
+	struct flt_error err;
 
-	assert_int_equal(parse(text, MAX_MS, &plan, err), -EINVAL);
-	assert_string_equal(err, want);
+	assert_int_equal(parse(text, MAX_MS, &plan, &err), -EINVAL);
+	assert_string_equal(err.message, want);
+	assert_int_equal(err.kind, FLT_ERR_INPUT);
+	assert_int_equal(flt_exit_status(&err), 2);
 	assert_null(plan.faults);
 	assert_null(plan.targets);
 }
 
+/* cidr is text ("10.0.0.0/8"), parsed as it must have been */
 static void assert_cidr(const struct plan_cidr *cidr, const char *text)
 {
-	char buf[INET6_ADDRSTRLEN + 8];
+	char addr[INET6_ADDRSTRLEN];
+	const char *slash = strchr(text, '/');
+	uint8_t want[16] = {0};
 
-	format_cidr(cidr, buf, sizeof(buf));
-	assert_string_equal(buf, text);
+	assert_non_null(slash);
+	snprintf(addr, sizeof(addr), "%.*s", (int)(slash - text), text);
+	assert_int_equal(inet_pton(cidr->family, addr, want), 1);
+	assert_memory_equal(cidr->addr, want, sizeof(want));
+	assert_int_equal(cidr->prefix_len, atoi(slash + 1));
 }
 
 static void assert_range(const struct plan_port_range *range, unsigned int first, unsigned int last)
@@ -139,13 +148,13 @@ static void test_full_example_every_field(void **state)
 {
 	const struct plan_fault *f;
 	struct plan plan;
-	char err[ERR_LEN];
+	struct flt_error err;
 	int ret;
 
 	(void)state;
-	ret = plan_parse_file("examples/full.yaml", MAX_MS, &plan, err, sizeof(err));
+	ret = plan_parse_file("examples/full.yaml", MAX_MS, &plan, &err);
 	if (ret)
-		print_error("%s\n", err);
+		print_error("%s\n", err.message);
 	assert_int_equal(ret, 0);
 	assert_string_equal(plan.file, "examples/full.yaml");
 	assert_string_equal(plan.name, "checkout-deps");
@@ -492,13 +501,13 @@ static void test_json_plan_equals_yaml_plan(void **state)
 static void test_json_file(void **state)
 {
 	struct plan plan;
-	char err[ERR_LEN];
+	struct flt_error err;
 	int ret;
 
 	(void)state;
-	ret = plan_parse_file("tests/plans/good/plan.json", MAX_MS, &plan, err, sizeof(err));
+	ret = plan_parse_file("tests/plans/good/plan.json", MAX_MS, &plan, &err);
 	if (ret)
-		print_error("%s\n", err);
+		print_error("%s\n", err.message);
 	assert_int_equal(ret, 0);
 	assert_string_equal(plan.name, "json-plan");
 	assert_int_equal(plan.nfaults, 3);
@@ -530,7 +539,8 @@ static const char shaping_plan_fmt[] =
 	"            i: {interfaces: [eth9]}, c: {cgroups: [/x.slice]}}\n"
 	"  faults:\n    - {name: f, target: %s, %s}\n";
 
-static int parse_fault_text(const char *target, const char *fields, struct plan *plan, char *err)
+static int parse_fault_text(const char *target, const char *fields, struct plan *plan,
+			    struct flt_error *err)
 {
 	char text[2048];
 
@@ -541,11 +551,11 @@ static int parse_fault_text(const char *target, const char *fields, struct plan 
 /* The one fault of a plan that must parse; free with plan_free(plan). */
 static const struct plan_fault *fault_ok(const char *fields, struct plan *plan)
 {
-	char err[ERR_LEN];
-	int ret = parse_fault_text("p", fields, plan, err);
+	struct flt_error err;
+	int ret = parse_fault_text("p", fields, plan, &err);
 
 	if (ret)
-		print_error("%s: unexpected error: %s\n", fields, err);
+		print_error("%s: unexpected error: %s\n", fields, err.message);
 	assert_int_equal(ret, 0);
 	assert_int_equal(plan->nfaults, 1);
 	return &plan->faults[0];
@@ -555,17 +565,17 @@ static const struct plan_fault *fault_ok(const char *fields, struct plan *plan)
 static void assert_fault_error(const char *target, const char *fields, const char *want)
 {
 	struct plan plan;
-	char err[ERR_LEN];
+	struct flt_error err;
 	const char *field;
 
-	if (parse_fault_text(target, fields, &plan, err) != -EINVAL) {
+	if (parse_fault_text(target, fields, &plan, &err) != -EINVAL) {
 		print_error("%s: parsed, want ...%s\n", fields, want);
 		plan_free(&plan);
 		fail();
 	}
-	field = strstr(err, "spec.faults[0]");
+	field = strstr(err.message, "spec.faults[0]");
 	if (!field || strcmp(field, want))
-		print_error("%s:\n  want ...%s\n  got  %s\n", fields, want, err);
+		print_error("%s:\n  want ...%s\n  got  %s\n", fields, want, err.message);
 	assert_non_null(field);
 	assert_string_equal(field, want);
 	assert_null(plan.faults);
@@ -850,9 +860,10 @@ static void test_backend_choices(void **state)
 	assert_int_equal(f->actions, FLT_ACT_LOSS);
 	plan_free(&plan);
 	/* auto with netem's effects: the backend is chosen when applied */
-	f = fault_ok("backend: auto, duplicate: {percent: 2}, blackhole: {}", &plan);
+	f = fault_ok("backend: auto, duplicate: {percent: 2}, reject: {}", &plan);
 	assert_int_equal(f->backend, PLAN_BACKEND_AUTO);
-	assert_int_equal(f->actions, FLT_ACT_BLACKHOLE);
+	assert_int_equal(f->actions, FLT_ACT_REJECT);
+	assert_int_equal(f->netem_effects, PLAN_NETEM_DUPLICATE);
 	plan_free(&plan);
 
 	assert_fault_error(
@@ -881,15 +892,15 @@ static void test_shaping_needs_network_interfaces(void **state)
 	static const char *const targets[] = {"p", "n", "i"};
 	static const char fields[] =
 		"delay: {time: 5ms}, rate: {bandwidth: 1mbit}, duplicate: {percent: 1}";
-	char err[ERR_LEN];
+	struct flt_error err;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
 		struct plan plan;
-		int ret = parse_fault_text(targets[i], fields, &plan, err);
+		int ret = parse_fault_text(targets[i], fields, &plan, &err);
 
 		if (ret)
-			print_error("target %s: %s\n", targets[i], err);
+			print_error("target %s: %s\n", targets[i], err.message);
 		assert_int_equal(ret, 0);
 		plan_free(&plan);
 	}
@@ -899,7 +910,7 @@ static void test_shaping_needs_network_interfaces(void **state)
 		"spec.faults[0].rate: rate needs a target with network interfaces: "
 		"target \"c\" is a cgroups target, use a pods, netns or interfaces target");
 	assert_fault_error(
-		"c", "blackhole: {}, reorder: {percent: 1}, delay: {time: 5ms}",
+		"c", "reject: {}, reorder: {percent: 1}, delay: {time: 5ms}",
 		"spec.faults[0].reorder: reorder needs a target with network interfaces: "
 		"target \"c\" is a cgroups target, use a pods, netns or interfaces target");
 	assert_fault_error(
@@ -910,7 +921,7 @@ static void test_shaping_needs_network_interfaces(void **state)
 	{
 		struct plan plan;
 
-		assert_int_equal(parse_fault_text("c", "loss: {percent: 5}", &plan, err), 0);
+		assert_int_equal(parse_fault_text("c", "loss: {percent: 5}", &plan, &err), 0);
 		plan_free(&plan);
 	}
 }
@@ -982,6 +993,121 @@ static void test_json_shaping_plan_equals_yaml_plan(void **state)
 	plan_free(&from_json);
 }
 
+/* ---- what combines (docs/plan.md): accepted only where the kernel side has an effect ------ */
+
+static void test_reject_never_sees_local_ports(void **state)
+{
+	static const char *const targets[] = {"p", "c"};
+	static const char want[] =
+		"spec.faults[0].match.localPorts: reject works at connect() time, before the "
+		"kernel picks the local port: match on ports (the peer's) or use blackhole";
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+		assert_fault_error(targets[i], "match: {localPorts: [8080]}, reject: {}", want);
+		assert_fault_error(targets[i],
+				   "reject: {errno: ETIMEDOUT}, match: {protocol: udp, localPorts: "
+				   "[53], ports: [53]}",
+				   want);
+		/* beside a loss that would match, the reject still never would */
+		assert_fault_error(targets[i],
+				   "loss: {percent: 5}, match: {localPorts: [1-65535]}, reject: {}",
+				   want);
+	}
+	/* the direction is checked first, as before */
+	assert_fault_error("p", "direction: both, match: {localPorts: [80]}, reject: {}",
+			   "spec.faults[0].direction: reject needs direction egress: it fails the "
+			   "target's own outgoing connects");
+}
+
+static void test_nothing_beside_a_blackhole(void **state)
+{
+	static const struct {
+		const char *fields, *want;
+	} cases[] = {
+		{"blackhole: {}, loss: {percent: 50}", "loss"},
+		{"loss: {percent: 50}, blackhole: {}", "loss"},
+		{"blackhole: {}, delay: {time: 10ms}", "delay"},
+		{"blackhole: {}, rate: {bandwidth: 1mbit}", "rate"},
+		{"blackhole: {}, duplicate: {percent: 1}", "duplicate"},
+		{"blackhole: {}, corrupt: {percent: 1}", "corrupt"},
+		{"blackhole: {}, delay: {time: 10ms}, reorder: {percent: 1}", "delay"},
+		{"blackhole: {}, loss: {model: gilbert-elliott, p: 1, r: 2}", "loss"},
+		/* the first one written is named */
+		{"blackhole: {}, rate: {bandwidth: 1mbit}, delay: {time: 1ms}", "rate"},
+	};
+	char want[512];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(want, sizeof(want),
+			 "spec.faults[0].%s: %s has no effect beside blackhole: blackhole drops "
+			 "every packet this fault matches, so remove one of the two",
+			 cases[i].want, cases[i].want);
+		assert_fault_error("i", cases[i].fields, want);
+	}
+}
+
+static void test_loopback_cidrs_need_a_cgroup_hook(void **state)
+{
+	static const char pod_want[] =
+		"spec.faults[0].match.cidrs[1]: \"127.0.0.0/8\" is a loopback address: that "
+		"traffic stays on the pod's lo device, and faultline works on its veth; a cgroups "
+		"target with the pod's cgroup sees it";
+	static const char netns_want[] =
+		"spec.faults[0].match.cidrs[0]: \"::1\" is a loopback address: that traffic stays "
+		"on the lo device, which a netns target leaves out; a cgroups target sees it";
+
+	(void)state;
+	assert_fault_error("p", "match: {cidrs: [10.0.0.0/8, 127.0.0.0/8]}, blackhole: {}",
+			   pod_want);
+	assert_fault_error("p", "match: {cidrs: [10.0.0.0/8, 127.0.0.0/8]}, delay: {time: 1ms}",
+			   pod_want);
+	assert_fault_error("n", "match: {cidrs: [\"::1\"]}, loss: {percent: 1}", netns_want);
+	assert_fault_error(
+		"c", "match: {cidrs: [\"::ffff:127.0.0.1\"]}, blackhole: {}",
+		"spec.faults[0].match.cidrs[0]: \"::ffff:127.0.0.1\" is an ipv4-mapped ipv6 "
+		"address, which no packet carries: write 127.0.0.1/32");
+}
+
+/* What looks odd but has its effect: accepted. */
+static void test_combinations_that_have_an_effect(void **state)
+{
+	static const struct {
+		const char *target, *fields;
+	} cases[] = {
+		/* connect() of an ICMP datagram ("ping") socket runs cgroup/connect4|6 */
+		{"p", "match: {protocol: icmp}, reject: {}"},
+		{"c", "match: {protocol: icmp, cidrs: [10.0.0.1]}, reject: {errno: EHOSTUNREACH}"},
+		/* the connect hooks see a pod's connects to its own loopback */
+		{"p", "match: {cidrs: [127.0.0.1]}, reject: {}"},
+		{"p", "match: {cidrs: [127.0.0.1]}, reject: {}, loss: {percent: 5}"},
+		/* cgroup_skb sees loopback traffic; an interfaces target may be lo itself */
+		{"c", "match: {cidrs: [127.0.0.0/8, \"::1\"]}, blackhole: {}"},
+		{"i", "match: {cidrs: [127.0.0.1]}, loss: {percent: 5}"},
+		/* a reject fails new connects; the blackhole drops what still flows */
+		{"p", "blackhole: {}, reject: {}"},
+		/* localPorts without reject: the packet hooks read both ports */
+		{"c", "direction: ingress, match: {localPorts: [8080]}, loss: {percent: 5}"},
+		{"n", "direction: both, match: {localPorts: [8080]}, delay: {time: 1ms}"},
+		/* ports with a reject: the peer's port, which connect() names */
+		{"c", "match: {protocol: udp, ports: [53]}, reject: {}"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct flt_error err;
+		struct plan plan;
+
+		if (parse_fault_text(cases[i].target, cases[i].fields, &plan, &err))
+			print_error("target %s, %s: %s\n", cases[i].target, cases[i].fields,
+				    err.message);
+		assert_int_equal(err.kind, FLT_ERR_NONE);
+		assert_int_equal(plan.nfaults, 1);
+		plan_free(&plan);
+	}
+}
+
 /* ---- limits and cross-checks -------------------------------------------------------------- */
 
 static const char duration_plan_fmt[] =
@@ -989,7 +1115,8 @@ static const char duration_plan_fmt[] =
 	"spec:\n  duration: %s\n  targets: {t: {pods: [" POD_A "]}}\n"
 	"  faults: [{name: f, target: t, blackhole: {}}]\n";
 
-static int parse_duration_plan(const char *duration, uint64_t max_ms, uint64_t *got, char *err)
+static int parse_duration_plan(const char *duration, uint64_t max_ms, uint64_t *got,
+			       struct flt_error *err)
 {
 	struct plan plan;
 	char text[512];
@@ -1004,27 +1131,29 @@ static int parse_duration_plan(const char *duration, uint64_t max_ms, uint64_t *
 
 static void test_duration_limit_and_max_duration(void **state)
 {
-	char err[ERR_LEN];
+	struct flt_error err;
 	uint64_t ms;
 
 	(void)state;
-	assert_int_equal(parse_duration_plan("1h", MAX_MS, &ms, err), 0);
+	assert_int_equal(parse_duration_plan("1h", MAX_MS, &ms, &err), 0);
 	assert_true(ms == MAX_MS);
-	assert_int_equal(parse_duration_plan("3600001ms", MAX_MS, &ms, err), -EINVAL);
-	assert_string_equal(err, "t.yaml:5:13: spec.duration: \"3600001ms\" is over the limit "
-				 "of 1h: --max-duration raises it");
+	assert_int_equal(parse_duration_plan("3600001ms", MAX_MS, &ms, &err), -EINVAL);
+	assert_string_equal(err.message,
+			    "t.yaml:5:13: spec.duration: \"3600001ms\" is over the limit "
+			    "of 1h: --max-duration raises it");
 	/* --max-duration 3h */
-	assert_int_equal(parse_duration_plan("2h30m", 3 * MAX_MS, &ms, err), 0);
+	assert_int_equal(parse_duration_plan("2h30m", 3 * MAX_MS, &ms, &err), 0);
 	assert_true(ms == 150 * 60 * 1000);
-	assert_int_equal(parse_duration_plan("3h1ms", 3 * MAX_MS, &ms, err), -EINVAL);
-	assert_non_null(strstr(err, "over the limit of 3h: --max-duration raises it"));
-	assert_int_equal(parse_duration_plan("90m", 90 * 60 * 1000 + 500, &ms, err), 0);
-	assert_int_equal(parse_duration_plan("2h", 90 * 60 * 1000 + 500, &ms, err), -EINVAL);
-	assert_non_null(strstr(err, "over the limit of 1h30m500ms"));
-	assert_int_equal(parse_duration_plan("0ms", MAX_MS, &ms, err), -EINVAL);
-	assert_string_equal(err, "t.yaml:5:13: spec.duration: \"0ms\" is zero: the duration "
-				 "must be greater than 0");
-	assert_int_equal(parse_duration_plan("1ms", MAX_MS, &ms, err), 0);
+	assert_int_equal(parse_duration_plan("3h1ms", 3 * MAX_MS, &ms, &err), -EINVAL);
+	assert_non_null(strstr(err.message, "over the limit of 3h: --max-duration raises it"));
+	assert_int_equal(parse_duration_plan("90m", 90 * 60 * 1000 + 500, &ms, &err), 0);
+	assert_int_equal(parse_duration_plan("2h", 90 * 60 * 1000 + 500, &ms, &err), -EINVAL);
+	assert_non_null(strstr(err.message, "over the limit of 1h30m500ms"));
+	assert_int_equal(parse_duration_plan("0ms", MAX_MS, &ms, &err), -EINVAL);
+	assert_string_equal(err.message,
+			    "t.yaml:5:13: spec.duration: \"0ms\" is zero: the duration "
+			    "must be greater than 0");
+	assert_int_equal(parse_duration_plan("1ms", MAX_MS, &ms, &err), 0);
 	assert_true(ms == 1);
 }
 
@@ -1198,7 +1327,8 @@ static void test_bad_corpus_exact_messages(void **state)
 	(void)state;
 	assert_true(n >= 25);
 	for (i = 0; i < n; i++) {
-		char path[PATH_MAX], err_path[PATH_MAX], err[ERR_LEN], err2[ERR_LEN];
+		char path[PATH_MAX], err_path[PATH_MAX];
+		struct flt_error err, err2;
 		char *want, *text;
 		size_t want_len, text_len;
 		struct plan plan;
@@ -1216,9 +1346,9 @@ static void test_bad_corpus_exact_messages(void **state)
 		while (want_len && want[want_len - 1] == '\n')
 			want[--want_len] = '\0';
 
-		ret = plan_parse_file(path, MAX_MS, &plan, err, sizeof(err));
-		if (ret != -EINVAL || strcmp(err, want)) {
-			print_error("%s:\n  want %s\n  got  %s (%d)\n", path, want, err, ret);
+		ret = plan_parse_file(path, MAX_MS, &plan, &err);
+		if (ret != -EINVAL || strcmp(err.message, want)) {
+			print_error("%s:\n  want %s\n  got  %s (%d)\n", path, want, err.message, ret);
 			failures++;
 		}
 		if (plan.name || plan.file || plan.targets || plan.faults || plan.ntargets ||
@@ -1229,9 +1359,9 @@ static void test_bad_corpus_exact_messages(void **state)
 		/* the same message from text in memory */
 		text = read_text(path, &text_len);
 		assert_non_null(text);
-		ret = plan_parse_string(path, text, text_len, MAX_MS, &plan, err2, sizeof(err2));
-		if (ret != -EINVAL || strcmp(err2, want)) {
-			print_error("%s (string):\n  want %s\n  got  %s\n", path, want, err2);
+		ret = plan_parse_string(path, text, text_len, MAX_MS, &plan, &err2);
+		if (ret != -EINVAL || strcmp(err2.message, want)) {
+			print_error("%s (string):\n  want %s\n  got  %s\n", path, want, err2.message);
 			failures++;
 		}
 		free(text);
@@ -1277,12 +1407,13 @@ static void test_good_corpus_parses(void **state)
 	(void)state;
 	assert_true(n >= 3);
 	for (i = 0; i < n; i++) {
-		char path[PATH_MAX], err[ERR_LEN];
+		char path[PATH_MAX];
+		struct flt_error err;
 		struct plan plan;
 
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		if (plan_parse_file(path, MAX_MS, &plan, err, sizeof(err))) {
-			print_error("%s\n", err);
+		if (plan_parse_file(path, MAX_MS, &plan, &err)) {
+			print_error("%s\n", err.message);
 			failures++;
 			continue;
 		}
@@ -1335,7 +1466,8 @@ static void test_examples_parse(void **state)
 	(void)state;
 	assert_true(n >= 4);
 	for (i = 0; i < n; i++) {
-		char path[PATH_MAX], err[ERR_LEN];
+		char path[PATH_MAX];
+		struct flt_error err;
 		struct plan plan;
 		char *text, *with_pod, *with_peer;
 		size_t len, d, pi;
@@ -1351,11 +1483,11 @@ static void test_examples_parse(void **state)
 			with_pod = replace_all(text, "POD_UID", POD_A);
 			with_peer = replace_all(with_pod, "PEER_IP", peers[pi]);
 			if (plan_parse_string(path, with_peer, strlen(with_peer), MAX_MS, &plan,
-					      err, sizeof(err))) {
-				print_error("%s\n", err);
+					      &err)) {
+				print_error("%s\n", err.message);
 				failures++;
 			} else if (is_demo) {
-				char want[64], got[64];
+				char want[64];
 
 				/* one target, one pod, one peer address */
 				assert_int_equal(plan.ntargets, 1);
@@ -1365,8 +1497,7 @@ static void test_examples_parse(void **state)
 				assert_int_equal(plan.nfaults, 1);
 				assert_int_equal(plan.faults[0].ncidrs, 1);
 				snprintf(want, sizeof(want), "%s/%d", peers[pi], pi ? 128 : 32);
-				format_cidr(&plan.faults[0].cidrs[0], got, sizeof(got));
-				assert_string_equal(got, want);
+				assert_cidr(&plan.faults[0].cidrs[0], want);
 			}
 			plan_free(&plan);
 			free(with_pod);
@@ -1389,18 +1520,22 @@ static void test_file_errors(void **state)
 {
 	char path[] = "/tmp/faultline-test-plan-XXXXXX";
 	struct plan plan;
-	char err[ERR_LEN];
+	struct flt_error err;
 	FILE *f;
 	int fd;
 
 	(void)state;
 	assert_int_equal(
-		plan_parse_file("tests/plans/no-such-plan.yaml", MAX_MS, &plan, err, sizeof(err)),
+		plan_parse_file("tests/plans/no-such-plan.yaml", MAX_MS, &plan, &err),
 		-ENOENT);
-	assert_string_equal(err, "tests/plans/no-such-plan.yaml: cannot open the plan: "
-				 "No such file or directory");
+	assert_string_equal(err.message, "tests/plans/no-such-plan.yaml: cannot open the plan: "
+					 "No such file or directory");
+	assert_int_equal(err.kind, FLT_ERR_INPUT); /* exit 2: the user named it */
+	assert_int_equal(err.line, 0);		    /* no position */
 	assert_null(plan.file);
-	assert_int_equal(plan_parse_file("tests/plans", MAX_MS, &plan, err, sizeof(err)), -EISDIR);
+	assert_int_equal(plan_parse_file("tests/plans", MAX_MS, &plan, &err), -EISDIR);
+	assert_string_equal(err.message, "tests/plans: cannot read the plan: Is a directory");
+	assert_int_equal(err.kind, FLT_ERR_INPUT);
 
 	/* a file over the size bound is refused before parsing */
 	fd = mkstemp(path);
@@ -1410,9 +1545,11 @@ static void test_file_errors(void **state)
 	for (int i = 0; i < (1 << 20) / 64 + 1; i++)
 		fprintf(f, "# %061d\n", i);
 	fclose(f);
-	assert_int_equal(plan_parse_file(path, MAX_MS, &plan, err, sizeof(err)), -EFBIG);
+	assert_int_equal(plan_parse_file(path, MAX_MS, &plan, &err), -EFBIG);
 	unlink(path);
-	assert_non_null(strstr(err, "the plan is larger than"));
+	assert_non_null(strstr(err.message, ": the plan is larger than 1048576 bytes"));
+	assert_int_equal(err.kind, FLT_ERR_INPUT);
+	assert_int_equal(flt_exit_status(&err), 2);
 }
 
 static void test_length_bounds_the_text(void **state)
@@ -1423,30 +1560,79 @@ static void test_length_bounds_the_text(void **state)
 		"  faults: [{name: f, target: t, blackhole: {}}]}\n"
 		"junk: [";
 	struct plan plan;
-	char err[ERR_LEN];
+	struct flt_error err;
 
 	(void)state;
 	/* the text after len is never read */
 	assert_int_equal(plan_parse_string("t.yaml", text, strlen(text) - strlen("junk: ["), MAX_MS,
-					   &plan, err, sizeof(err)),
+					   &plan, &err),
 			 0);
 	plan_free(&plan);
 	assert_int_equal(
-		plan_parse_string("t.yaml", text, strlen(text), MAX_MS, &plan, err, sizeof(err)),
+		plan_parse_string("t.yaml", text, strlen(text), MAX_MS, &plan, &err),
 		-EINVAL);
-	assert_true(!strncmp(err, "t.yaml:7:", 9));
+	assert_true(!strncmp(err.message, "t.yaml:7:", 9));
 }
 
-static void test_small_error_buffer_is_truncated(void **state)
+/* The error's parts, for front ends that print them apart (JSON): position and field path. */
+static void test_error_has_position_and_field(void **state)
 {
-	struct plan plan;
-	char err[16];
+	static const struct {
+		const char *fields;
+		unsigned int line, column;
+		const char *field;
+	} cases[] = {
+		/* the fault is on line 9: "    - {name: f, target: p, " then the fields */
+		{"match: {ports: [80, 0]}, blackhole: {}", 9, 48, "spec.faults[0].match.ports[1]"},
+		{"loss: {percent: 200}", 9, 44, "spec.faults[0].loss.percent"},
+		{"match: {protocol: tcp}", 9, 7, "spec.faults[0]"},
+		{"reject: {}, match: {localPorts: [80]}", 9, 48, "spec.faults[0].match.localPorts"},
+		{"blackhole: {}, delay: {time: 5ms}", 9, 43, "spec.faults[0].delay"},
+	};
+	char text[2048];
 
 	(void)state;
-	memset(err, 'x', sizeof(err));
-	assert_int_equal(plan_parse_string("t.yaml", "[", 1, MAX_MS, &plan, err, 10), -EINVAL);
-	assert_int_equal(strlen(err), 9);
-	assert_int_equal(err[10], 'x'); /* nothing written past errlen */
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct flt_error err;
+		struct plan plan;
+		char prefix[256];
+
+		snprintf(text, sizeof(text), shaping_plan_fmt, "p", cases[i].fields);
+		assert_int_equal(parse(text, MAX_MS, &plan, &err), -EINVAL);
+		if (err.line != cases[i].line || err.column != cases[i].column ||
+		    strcmp(err.field, cases[i].field))
+			print_error("%s: got %u:%u %s (%s)\n", cases[i].fields, err.line,
+				    err.column, err.field, err.message);
+		assert_int_equal(err.kind, FLT_ERR_INPUT);
+		assert_int_equal(err.errnum, EINVAL);
+		assert_string_equal(err.file, "t.yaml");
+		assert_int_equal(err.line, cases[i].line);
+		assert_int_equal(err.column, cases[i].column);
+		assert_string_equal(err.field, cases[i].field);
+		/* the message says the same */
+		snprintf(prefix, sizeof(prefix), "t.yaml:%u:%u: %s: ", cases[i].line,
+			 cases[i].column, cases[i].field);
+		assert_true(!strncmp(err.message, prefix, strlen(prefix)));
+	}
+}
+
+/* The document itself and yaml syntax are named in the message, but are no field. */
+static void test_error_of_the_document_has_no_field(void **state)
+{
+	struct flt_error err;
+	struct plan plan;
+
+	(void)state;
+	assert_int_equal(plan_parse_string("t.yaml", "[", 1, MAX_MS, &plan, &err), -EINVAL);
+	assert_int_equal(err.kind, FLT_ERR_INPUT);
+	assert_string_equal(err.field, "");
+	assert_int_equal(err.line, 2);
+	assert_string_equal(err.message, "t.yaml:2:1: yaml: did not find expected node content");
+	assert_int_equal(plan_parse_string("t.yaml", "", 0, MAX_MS, &plan, &err), -EINVAL);
+	assert_string_equal(err.message, "t.yaml:1:1: (root): the plan is empty");
+	assert_string_equal(err.field, "");
+	/* and a NULL err is fine */
+	assert_int_equal(plan_parse_string("t.yaml", "[", 1, MAX_MS, &plan, NULL), -EINVAL);
 }
 
 static void test_plan_free_is_safe_twice(void **state)
@@ -1499,6 +1685,10 @@ int main(void)
 		cmocka_unit_test(test_shaping_needs_network_interfaces),
 		cmocka_unit_test(test_shaping_alongside_old_actions),
 		cmocka_unit_test(test_json_shaping_plan_equals_yaml_plan),
+		cmocka_unit_test(test_reject_never_sees_local_ports),
+		cmocka_unit_test(test_nothing_beside_a_blackhole),
+		cmocka_unit_test(test_loopback_cidrs_need_a_cgroup_hook),
+		cmocka_unit_test(test_combinations_that_have_an_effect),
 		cmocka_unit_test(test_duration_limit_and_max_duration),
 		cmocka_unit_test(test_equivalent_cgroup_paths_are_one_target_id),
 		cmocka_unit_test(test_same_id_of_another_kind_is_not_a_repeat),
@@ -1512,7 +1702,8 @@ int main(void)
 		cmocka_unit_test(test_examples_parse),
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_length_bounds_the_text),
-		cmocka_unit_test(test_small_error_buffer_is_truncated),
+		cmocka_unit_test(test_error_has_position_and_field),
+		cmocka_unit_test(test_error_of_the_document_has_no_field),
 		cmocka_unit_test(test_plan_free_is_safe_twice),
 		cmocka_unit_test(test_target_kind_names),
 	};

@@ -11,6 +11,7 @@
 
 #include <cmocka.h>
 
+#include "common/error.h"
 #include "fault.h"
 #include "plan/plan.h"
 #include "engine/rules.h"
@@ -19,7 +20,8 @@
 
 static struct flt_rule encode(const char *yaml_fault)
 {
-	char text[2048], err[512];
+	struct flt_error err;
+	char text[2048];
 	struct plan plan;
 	struct flt_rule rule;
 
@@ -28,8 +30,8 @@ static struct flt_rule encode(const char *yaml_fault)
 		 "spec:\n  duration: 1m\n  targets:\n    a: {cgroups: [/x]}\n  faults:\n"
 		 "    - %s\n",
 		 yaml_fault);
-	if (plan_parse_string("t.yaml", text, strlen(text), 3600000, &plan, err, sizeof(err))) {
-		print_error("%s\n", err);
+	if (plan_parse_string("t.yaml", text, strlen(text), 3600000, &plan, &err)) {
+		print_error("%s\n", err.message);
 		fail();
 	}
 	rule_encode(&plan.faults[0], DEADLINE_NS, 0, &rule);
@@ -128,10 +130,10 @@ static void test_reject_errno(void **state)
 
 static void test_combined_actions(void **state)
 {
-	struct flt_rule r = encode("{name: f, target: a, blackhole: {}, loss: {percent: 100}}");
+	struct flt_rule r = encode("{name: f, target: a, reject: {}, loss: {percent: 100}}");
 
 	(void)state;
-	assert_int_equal(r.actions, FLT_ACT_BLACKHOLE | FLT_ACT_LOSS);
+	assert_int_equal(r.actions, FLT_ACT_REJECT | FLT_ACT_LOSS);
 	assert_true(r.loss_threshold == 1ULL << 32);
 }
 

@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* A fault plan: parsed from YAML or JSON (libyaml reads both), validated, positioned errors. */
+/*
+ * A fault plan: parsed from YAML or JSON (libyaml reads both), validated, positioned errors.
+ * The plan layer never touches the kernel. load.c reads a plan, schema.c has its fields,
+ * validate.c the checks across them, values.c its scalar values.
+ */
 #ifndef FAULTLINE_PLAN_H
 #define FAULTLINE_PLAN_H
 
@@ -87,19 +91,26 @@ struct plan {
 	size_t nfaults;
 };
 
+struct flt_error;
+
 /*
  * Parse and validate the plan at path. Any plan longer than max_duration_ms is refused.
- * Returns 0, or -EINVAL for an invalid plan with err set to "file:line:col: field: what is
- * wrong" (field as a path: spec.faults[1].match.ports[0]), or another -errno (file unreadable)
- * with err naming the file and the cause (-EFBIG: over 1 MiB). On error *plan is left empty;
- * plan_free is safe. Path "-" reads standard input, named "<stdin>" in messages.
+ * Returns 0, or a negative errno with err filled (common/error.h; err may be NULL):
+ * - an invalid plan: -EINVAL, kind FLT_ERR_INPUT, with err's file, line, column and field
+ *   (a path: spec.faults[1].match.ports[0]; "" for the document itself and for yaml syntax)
+ *   and the message "file:line:col: field: what is wrong";
+ * - a file that is not a plan to read (missing, a directory, a socket, over 1 MiB: -EFBIG):
+ *   FLT_ERR_INPUT, no position (line 0), the message naming the file and the cause;
+ * - any other failure to read it, or memory: FLT_ERR_SYSTEM.
+ * On error *plan is left empty; plan_free is safe. Path "-" reads standard input, named
+ * "<stdin>" in messages.
  */
-int plan_parse_file(const char *path, uint64_t max_duration_ms, struct plan *plan, char *err,
-		    size_t errlen);
+int plan_parse_file(const char *path, uint64_t max_duration_ms, struct plan *plan,
+		    struct flt_error *err);
 
 /* The same on text in memory; file is used in messages only. */
 int plan_parse_string(const char *file, const char *text, size_t len, uint64_t max_duration_ms,
-		      struct plan *plan, char *err, size_t errlen);
+		      struct plan *plan, struct flt_error *err);
 
 void plan_free(struct plan *plan);
 

@@ -19,6 +19,10 @@
 #include "fault.h"
 #include "plan/values.h"
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
 /* Reasons that quote the input are formatted here; one buffer per thread, per the header. */
 static __thread char why_buf[2 * QUOTE_VALUE_LEN + 160];
 
@@ -94,12 +98,171 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+/* ---- numbers with a unit: durations, times, bandwidths ------------------------------------ */
+
+struct unit {
+	const char *name;
+	uint64_t scale; /* base units (ms, ns, bit/s) in one of this unit */
+};
+
+/* A kind of quantity: its units and how its messages name it. */
+struct quantity_kind {
+	/* "duration": "... is not a duration: " */
+	const char *what;
+	/* how to write one, after "is not a duration: " */
+	const char *example;
+	/* after "empty duration: use a number and a unit, e.g. " */
+	const char *empty;
+	/* after "... is negative: " */
+	const char *negative;
+	/* after "... has no unit: use " */
+	const char *no_unit;
+	/* after "unknown unit ... in ...: use " */
+	const char *units_in_words;
+	/* after "... has a fraction: ": what to do instead; NULL where fractions are fine */
+	const char *no_fraction;
+	/* at most this many digits after the '.'; 0: as many as the value resolves */
+	size_t max_decimals;
+	const struct unit *units;
+	size_t nunits;
+};
+
+/* One number and its unit as written: digits, an optional '.' and fraction, letters. */
+struct quantity {
+	uint64_t whole; /* the digits before the '.' */
+	bool whole_overflows;
+	size_t whole_digits;
+	const char *fraction; /* the digits after the '.', fraction_len of them; NULL: no '.' */
+	size_t fraction_len;
+	const char *unit;
+	size_t unit_len;
+	const struct unit *known; /* the kind's unit of that name; NULL: none */
+	const char *end;	  /* what follows the unit */
+};
+
+static bool is_unit_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (unsigned char)c >= 0x80;
+}
+
+/* Checks that apply to the whole of s, before any scanning. */
+static int check_quantity_text(const char *s, const struct quantity_kind *kind, const char **why)
+{
+	if (!*s)
+		return fail(why, -EINVAL, "empty %s: use a number and a unit, e.g. %s", kind->what,
+			    kind->empty);
+	if (*s == '-')
+		return fail(why, -EINVAL, "%s is negative: %s", q(s), kind->negative);
+	return 0;
+}
+
+/*
+ * The quantity of kind at p, which is in s (quoted by messages): 0, or -EINVAL with *why when
+ * there is no number, a refused fraction, or no unit. The unit need not be one of kind's:
+ * qty->known says.
+ */
+static int scan_quantity(const char *s, const char *p, const struct quantity_kind *kind,
+			 struct quantity *qty, const char **why)
+{
+	size_t i;
+
+	memset(qty, 0, sizeof(*qty));
+	for (; is_digit(*p); p++, qty->whole_digits++) {
+		if (qty->whole > (UINT64_MAX - (*p - '0')) / 10)
+			qty->whole_overflows = true;
+		else
+			qty->whole = qty->whole * 10 + (*p - '0');
+	}
+	if (kind->no_fraction && !qty->whole_digits)
+		return fail(why, -EINVAL, "%s is not a %s: %s", q(s), kind->what, kind->example);
+	if (*p == '.') {
+		if (kind->no_fraction)
+			return fail(why, -EINVAL, "%s has a fraction: %s", q(s), kind->no_fraction);
+		qty->fraction = ++p;
+		for (; is_digit(*p); p++)
+			qty->fraction_len++;
+	}
+	if (!qty->whole_digits && !qty->fraction_len)
+		return fail(why, -EINVAL, "%s is not a %s: %s", q(s), kind->what, kind->example);
+	if (kind->max_decimals && qty->fraction_len > kind->max_decimals)
+		return fail(why, -EINVAL, "%s has more than %zu decimals", q(s),
+			    kind->max_decimals);
+	qty->unit = p;
+	while (is_unit_char(*p))
+		p++;
+	qty->unit_len = p - qty->unit;
+	qty->end = p;
+	if (!qty->unit_len) {
+		if (*p)
+			return fail(why, -EINVAL, "%s is not a %s: %s", q(s), kind->what,
+				    kind->example);
+		return fail(why, -EINVAL, "%s has no unit: use %s", q(s), kind->no_unit);
+	}
+	for (i = 0; i < kind->nunits; i++) {
+		if (strlen(kind->units[i].name) == qty->unit_len &&
+		    !memcmp(kind->units[i].name, qty->unit, qty->unit_len))
+			qty->known = &kind->units[i];
+	}
+	return 0;
+}
+
+/* The unit as written, cut to 15 bytes, quoted for a message. */
+static const char *quoted_unit(const struct quantity *qty)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "%.*s", (int)(qty->unit_len < 15 ? qty->unit_len : 15),
+		 qty->unit);
+	return q(name);
+}
+
+static int unknown_unit(const char *s, const struct quantity *qty, const struct quantity_kind *kind,
+			const char **why)
+{
+	const char *unit = quoted_unit(qty);
+
+	return fail(why, -EINVAL, "unknown unit %s in %s: use %s", unit, q(s),
+		    kind->units_in_words);
+}
+
+/*
+ * The fraction of qty in base units of its unit (scale of them in one unit), rounded down
+ * into *part; false when that dropped something. Trailing zeros do not count.
+ */
+static bool fraction_part(const struct quantity *qty, uint64_t scale, uint64_t *part)
+{
+	unsigned __int128 digits = 0, one = 1;
+	size_t len = qty->fraction_len, i;
+
+	while (len && qty->fraction[len - 1] == '0')
+		len--;
+	if (len > 19) { /* more than a 64-bit scale can resolve */
+		*part = 0;
+		return false;
+	}
+	for (i = 0; i < len; i++) {
+		digits = digits * 10 + (qty->fraction[i] - '0');
+		one *= 10;
+	}
+	digits *= scale;
+	*part = (uint64_t)(digits / one);
+	return digits % one == 0;
+}
+
+/* *sum = the whole number of qty in base units, plus base; false above max. */
+static bool scaled_sum(const struct quantity *qty, uint64_t base, uint64_t max, uint64_t *sum)
+{
+	uint64_t whole;
+
+	if (qty->whole_overflows || __builtin_mul_overflow(qty->whole, qty->known->scale, &whole) ||
+	    __builtin_add_overflow(whole, base, sum))
+		return false;
+	return *sum <= max;
+}
+
 /* ---- durations ---------------------------------------------------------------------------- */
 
-static const struct {
-	const char *name;
-	uint64_t ms;
-} duration_units[] = {
+static const struct unit duration_units[] = {
 	/* Largest first: a compound duration must use them in this order, each once. */
 	{"h", 3600ULL * 1000},
 	{"m", 60ULL * 1000},
@@ -107,76 +270,44 @@ static const struct {
 	{"ms", 1},
 };
 
-#define NUM_DURATION_UNITS (sizeof(duration_units) / sizeof(duration_units[0]))
+static const struct quantity_kind durations = {
+	.what = "duration",
+	.example = "use a number and a unit (ms, s, m, h), e.g. 10m or 1h30m",
+	.empty = "10m",
+	.negative = "a duration must be positive",
+	.no_unit = "ms, s, m or h, e.g. 10m",
+	.units_in_words = "ms, s, m or h",
+	.no_fraction = "use whole numbers of a smaller unit, e.g. 1h30m or 1500ms",
+	.units = duration_units,
+	.nunits = ARRAY_SIZE(duration_units),
+};
 
 int parse_duration_ms(const char *s, uint64_t *ms, const char **why)
 {
-	static const char *const example =
-		"use a number and a unit (ms, s, m, h), e.g. 10m or 1h30m";
-	size_t next_unit = 0; /* the smallest index into duration_units still allowed */
+	const struct unit *last_unit = NULL;
+	struct quantity qty;
 	uint64_t total_ms = 0;
-	const char *p = s;
+	const char *p;
+	int err;
 
-	if (!*s)
-		return fail(why, -EINVAL, "empty duration: use a number and a unit, e.g. 10m");
-	if (*s == '-')
-		return fail(why, -EINVAL, "%s is negative: a duration must be positive", q(s));
-
-	while (*p) {
-		uint64_t number = 0, part_ms;
-		const char *unit;
-		size_t unit_len, i;
-		bool overflow = false;
-
-		if (!is_digit(*p))
-			return fail(why, -EINVAL, "%s is not a duration: %s", q(s), example);
-		for (; is_digit(*p); p++) {
-			if (number > (UINT64_MAX - (*p - '0')) / 10)
-				overflow = true;
-			else
-				number = number * 10 + (*p - '0');
-		}
-		if (*p == '.')
-			return fail(
-				why, -EINVAL,
-				"%s has a fraction: use whole numbers of a smaller unit, e.g. 1h30m or 1500ms",
-				q(s));
-		unit = p;
-		while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		       (unsigned char)*p >= 0x80)
-			p++;
-		unit_len = p - unit;
-		if (!unit_len) {
-			if (*p)
-				return fail(why, -EINVAL, "%s is not a duration: %s", q(s),
-					    example);
-			return fail(why, -EINVAL, "%s has no unit: use ms, s, m or h, e.g. 10m",
-				    q(s));
-		}
-		for (i = 0; i < NUM_DURATION_UNITS; i++) {
-			if (strlen(duration_units[i].name) == unit_len &&
-			    !memcmp(duration_units[i].name, unit, unit_len))
-				break;
-		}
-		if (i == NUM_DURATION_UNITS) {
-			char name[16];
-
-			snprintf(name, sizeof(name), "%.*s", (int)(unit_len < 15 ? unit_len : 15),
-				 unit);
-			return fail(why, -EINVAL, "unknown unit %s in %s: use ms, s, m or h",
-				    q(name), q(s));
-		}
-		if (i < next_unit)
+	err = check_quantity_text(s, &durations, why);
+	if (err)
+		return err;
+	for (p = s; *p; p = qty.end) {
+		err = scan_quantity(s, p, &durations, &qty, why);
+		if (err)
+			return err;
+		if (!qty.known)
+			return unknown_unit(s, &qty, &durations, why);
+		/* duration_units is largest first */
+		if (last_unit && qty.known <= last_unit)
 			return fail(
 				why, -EINVAL,
 				"%s: units must go from largest to smallest, each once (h, m, s, ms)",
 				q(s));
-		next_unit = i + 1;
-		part_ms = number * duration_units[i].ms;
-		if (overflow || (number && part_ms / number != duration_units[i].ms) ||
-		    total_ms > UINT64_MAX - part_ms)
+		last_unit = qty.known;
+		if (!scaled_sum(&qty, total_ms, UINT64_MAX, &total_ms))
 			return fail(why, -ERANGE, "%s is too large", q(s));
-		total_ms += part_ms;
 	}
 	*ms = total_ms;
 	return 0;
@@ -193,15 +324,154 @@ void format_duration_ms(uint64_t ms, char *buf, size_t len)
 		snprintf(buf, len, "0s");
 		return;
 	}
-	for (i = 0; i < NUM_DURATION_UNITS && out < len; i++) {
-		uint64_t n = ms / duration_units[i].ms;
+	for (i = 0; i < ARRAY_SIZE(duration_units) && out < len; i++) {
+		uint64_t n = ms / duration_units[i].scale;
 
 		if (!n)
 			continue;
-		ms -= n * duration_units[i].ms;
+		ms -= n * duration_units[i].scale;
 		out += snprintf(buf + out, len - out, "%llu%s", (unsigned long long)n,
 				duration_units[i].name);
 	}
+}
+
+/* ---- delays ------------------------------------------------------------------------------- */
+
+static const struct unit latency_units[] = {
+	{"s", 1000000000ULL},
+	{"ms", 1000000ULL},
+	{"us", 1000ULL},
+};
+
+static const struct quantity_kind latencies = {
+	.what = "time",
+	.example = "use one number and a unit (us, ms or s), e.g. 100ms or 1.5ms",
+	.empty = "100ms",
+	.negative = "a time cannot be below 0",
+	.no_unit = "us, ms or s, e.g. 100ms",
+	.units_in_words = "us, ms or s",
+	.units = latency_units,
+	.nunits = ARRAY_SIZE(latency_units),
+};
+
+int parse_latency_ns(const char *s, uint64_t *ns, const char **why)
+{
+	uint64_t fraction_ns, total_ns;
+	struct quantity qty;
+	int err;
+
+	err = check_quantity_text(s, &latencies, why);
+	err = err ?: scan_quantity(s, s, &latencies, &qty, why);
+	if (err)
+		return err;
+	if (!qty.known)
+		return unknown_unit(s, &qty, &latencies, why);
+	/* one unit only: 1s500ms is 1.5s here */
+	if (*qty.end)
+		return fail(why, -EINVAL, "%s is not a time: %s", q(s), latencies.example);
+	if (!fraction_part(&qty, qty.known->scale, &fraction_ns))
+		return fail(why, -EINVAL, "%s is finer than a nanosecond", q(s));
+	if (!scaled_sum(&qty, fraction_ns, UINT64_MAX, &total_ns))
+		return fail(why, -ERANGE, "%s is too large", q(s));
+	*ns = total_ns;
+	return 0;
+}
+
+/* ---- bandwidths --------------------------------------------------------------------------- */
+
+static const struct unit bandwidth_units[] = {
+	/* bits per second of one unit: SI prefixes, as tc(8) */
+	{"gbit", 1000000000ULL}, {"mbit", 1000000ULL}, {"kbit", 1000ULL}, {"bit", 1ULL},
+	{"GBps", 8000000000ULL}, {"MBps", 8000000ULL}, {"kBps", 8000ULL}, {"Bps", 8ULL},
+};
+
+#define BANDWIDTH_MAX_BITS (UINT64_MAX & ~7ULL) /* 2^64-8: (2^61-1) bytes/s */
+#define BANDWIDTH_UNIT_LIST "bit, kbit, mbit, gbit (bits/s) or Bps, kBps, MBps, GBps (bytes/s)"
+
+static const struct quantity_kind bandwidths = {
+	.what = "bandwidth",
+	.example = "use a number and a unit, e.g. 10mbit or 500kBps",
+	.empty = "10mbit",
+	.negative = "a bandwidth must be positive",
+	.no_unit = BANDWIDTH_UNIT_LIST,
+	.units_in_words = BANDWIDTH_UNIT_LIST,
+	.max_decimals = 9,
+	.units = bandwidth_units,
+	.nunits = ARRAY_SIZE(bandwidth_units),
+};
+
+/* A unit that only differs from a known one in case: that one, else NULL. */
+static const char *bandwidth_unit_case(const char *unit, size_t unit_len)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bandwidth_units); i++) {
+		if (strlen(bandwidth_units[i].name) == unit_len &&
+		    !strncasecmp(bandwidth_units[i].name, unit, unit_len))
+			return bandwidth_units[i].name;
+	}
+	return NULL;
+}
+
+/* Why a unit is not a bandwidth unit, with the one meant when it differs only in case. */
+static int unknown_bandwidth_unit(const char *s, const struct quantity *qty, const char **why)
+{
+	const char *unit = qty->unit, *hint = bandwidth_unit_case(unit, qty->unit_len);
+	size_t unit_len = qty->unit_len;
+	int number_len = (int)(unit - s);
+
+	/*
+	 * "mbps" says megabits to most people and megabytes to tc(8), which reads its units
+	 * without regard to case: refuse to pick one.
+	 */
+	if (hint && hint[unit_len - 3] == 'B' && unit[unit_len - 3] == 'b') {
+		char bit_unit[8];
+		size_t k;
+
+		for (k = 0; k + 3 < unit_len; k++)
+			bit_unit[k] = (char)(hint[k] | 0x20); /* k, M, G -> k, m, g */
+		memcpy(bit_unit + k, "bit", 4);
+		return fail(why, -EINVAL,
+			    "%s is ambiguous: write %.*s%s for bits or %.*s%s for bytes per second",
+			    q(s), number_len, s, bit_unit, number_len, s, hint);
+	}
+	if (hint) {
+		const char *quoted = quoted_unit(qty);
+
+		return fail(why, -EINVAL,
+			    "unknown unit %s in %s: units are case-sensitive, did you mean \"%s\"?",
+			    quoted, q(s), hint);
+	}
+	return unknown_unit(s, qty, &bandwidths, why);
+}
+
+int parse_bandwidth(const char *s, uint64_t *bytes_per_sec, const char **why)
+{
+	uint64_t fraction_bits, bits;
+	struct quantity qty;
+	int err;
+
+	err = check_quantity_text(s, &bandwidths, why);
+	err = err ?: scan_quantity(s, s, &bandwidths, &qty, why);
+	if (err)
+		return err;
+	if (*qty.end)
+		return fail(why, -EINVAL, "%s is not a bandwidth: %s", q(s), bandwidths.example);
+	if (!qty.known)
+		return unknown_bandwidth_unit(s, &qty, why);
+	/*
+	 * bits/s, the fraction rounded up: a positive value never becomes 0. The bytes/s must
+	 * also be whole bits/s in 64 bits, so that they read back as bits.
+	 */
+	if (!fraction_part(&qty, qty.known->scale, &fraction_bits))
+		fraction_bits++;
+	if (!scaled_sum(&qty, fraction_bits, BANDWIDTH_MAX_BITS, &bits))
+		return fail(why, -ERANGE, "%s is too large: at most %llubit", q(s),
+			    (unsigned long long)BANDWIDTH_MAX_BITS);
+	if (!bits)
+		return fail(why, -ERANGE, "%s is zero: a bandwidth must be greater than 0", q(s));
+	*bytes_per_sec = bits / 8 + (bits % 8 != 0);
+	return 0;
 }
 
 /* ---- addresses ---------------------------------------------------------------------------- */
@@ -218,13 +488,23 @@ static void cidr_mask(struct plan_cidr *cidr)
 	}
 }
 
-void format_cidr(const struct plan_cidr *cidr, char *buf, size_t len)
+/* "10.0.0.0/8", "2001:db8::/32" into buf (at least INET6_ADDRSTRLEN + 4 bytes). */
+static void format_cidr(const struct plan_cidr *cidr, char *buf, size_t len)
 {
 	char addr[INET6_ADDRSTRLEN];
 
 	if (!inet_ntop(cidr->family, cidr->addr, addr, sizeof(addr)))
 		snprintf(addr, sizeof(addr), "?");
 	snprintf(buf, len, "%s/%u", addr, cidr->prefix_len);
+}
+
+/* Within ::ffff:0.0.0.0/96, where ipv6 sockets keep the ipv4 peers of a dual-stack socket. */
+static bool is_ipv4_mapped(const struct plan_cidr *cidr)
+{
+	static const uint8_t prefix[12] = {[10] = 0xff, [11] = 0xff};
+
+	return cidr->family == AF_INET6 && cidr->prefix_len >= 96 &&
+	       !memcmp(cidr->addr, prefix, sizeof(prefix));
 }
 
 int parse_cidr(const char *s, struct plan_cidr *cidr, const char **why)
@@ -288,8 +568,32 @@ int parse_cidr(const char *s, struct plan_cidr *cidr, const char **why)
 				    suggestion);
 		}
 	}
+	if (is_ipv4_mapped(&parsed)) {
+		struct plan_cidr ipv4 = {.family = AF_INET, .prefix_len = parsed.prefix_len - 96};
+		char suggestion[INET6_ADDRSTRLEN + 8];
+
+		/*
+		 * No packet carries ::ffff:a.b.c.d (RFC 4291 2.5.5.2): the wire has the ipv4
+		 * address, and the connect hooks turn a dual-stack socket's mapped peer into
+		 * ipv4 too (flt_parse_sock_addr6() in bpf/flow.bpf.h). Such a cidr matches nothing.
+		 */
+		memcpy(ipv4.addr, parsed.addr + 12, 4);
+		format_cidr(&ipv4, suggestion, sizeof(suggestion));
+		return fail(why, -EINVAL,
+			    "%s is an ipv4-mapped ipv6 address, which no packet carries: write %s",
+			    q(s), suggestion);
+	}
 	*cidr = parsed;
 	return 0;
+}
+
+bool cidr_is_loopback(const struct plan_cidr *cidr)
+{
+	static const uint8_t ipv6_loopback[16] = {[15] = 1};
+
+	if (cidr->family == AF_INET)
+		return cidr->prefix_len >= 8 && cidr->addr[0] == 127;
+	return cidr->prefix_len == 128 && !memcmp(cidr->addr, ipv6_loopback, 16);
 }
 
 /* ---- ports -------------------------------------------------------------------------------- */
@@ -404,291 +708,13 @@ int parse_percent_or_zero(const char *s, double *percent, const char **why)
 	return 0;
 }
 
-/* ---- delays ------------------------------------------------------------------------------- */
-
-static const struct {
-	const char *name;
-	uint64_t ns;
-	unsigned int decimals; /* digits of a fraction that still count whole nanoseconds */
-} latency_units[] = {
-	/* Largest first: format_latency_ns picks the first that fits. */
-	{"s", 1000000000ULL, 9},
-	{"ms", 1000000ULL, 6},
-	{"us", 1000ULL, 3},
-};
-
-#define NUM_LATENCY_UNITS (sizeof(latency_units) / sizeof(latency_units[0]))
-
-int parse_latency_ns(const char *s, uint64_t *ns, const char **why)
-{
-	static const char *const example =
-		"use one number and a unit (us, ms or s), e.g. 100ms or 1.5ms";
-	uint64_t number = 0, fraction_ns = 0, scale, whole_ns;
-	const char *p = s, *fraction = NULL, *unit;
-	size_t digits = 0, fraction_len = 0, unit_len, i, d;
-	bool overflow = false;
-
-	if (!*s)
-		return fail(why, -EINVAL, "empty time: use a number and a unit, e.g. 100ms");
-	if (*s == '-')
-		return fail(why, -EINVAL, "%s is negative: a time cannot be below 0", q(s));
-	for (; is_digit(*p); p++, digits++) {
-		if (number > (UINT64_MAX - (*p - '0')) / 10)
-			overflow = true;
-		else
-			number = number * 10 + (*p - '0');
-	}
-	if (*p == '.') {
-		fraction = ++p;
-		for (; is_digit(*p); p++)
-			fraction_len++;
-		digits += fraction_len;
-	}
-	if (!digits)
-		return fail(why, -EINVAL, "%s is not a time: %s", q(s), example);
-	unit = p;
-	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (unsigned char)*p >= 0x80)
-		p++;
-	unit_len = p - unit;
-	if (!unit_len) {
-		if (*p)
-			return fail(why, -EINVAL, "%s is not a time: %s", q(s), example);
-		return fail(why, -EINVAL, "%s has no unit: use us, ms or s, e.g. 100ms", q(s));
-	}
-	for (i = 0; i < NUM_LATENCY_UNITS; i++) {
-		if (strlen(latency_units[i].name) == unit_len &&
-		    !memcmp(latency_units[i].name, unit, unit_len))
-			break;
-	}
-	if (i == NUM_LATENCY_UNITS) {
-		char name[16];
-
-		snprintf(name, sizeof(name), "%.*s", (int)(unit_len < 15 ? unit_len : 15), unit);
-		return fail(why, -EINVAL, "unknown unit %s in %s: use us, ms or s", q(name), q(s));
-	}
-	/* one unit only: 1s500ms is 1.5s here */
-	if (*p)
-		return fail(why, -EINVAL, "%s is not a time: %s", q(s), example);
-
-	/* The fraction in whole nanoseconds; digits past a nanosecond must be zeros. */
-	scale = latency_units[i].ns;
-	for (d = 0; d < fraction_len; d++) {
-		if (d < latency_units[i].decimals) {
-			scale /= 10;
-			fraction_ns += (uint64_t)(fraction[d] - '0') * scale;
-		} else if (fraction[d] != '0') {
-			return fail(why, -EINVAL, "%s is finer than a nanosecond", q(s));
-		}
-	}
-	whole_ns = number * latency_units[i].ns;
-	if (overflow || (number && whole_ns / number != latency_units[i].ns) ||
-	    whole_ns > UINT64_MAX - fraction_ns)
-		return fail(why, -ERANGE, "%s is too large", q(s));
-	*ns = whole_ns + fraction_ns;
-	return 0;
-}
-
-void format_latency_ns(uint64_t ns, char *buf, size_t len)
-{
-	char fraction[16];
-	size_t i, n;
-
-	if (!len)
-		return;
-	if (!ns) {
-		snprintf(buf, len, "0ms");
-		return;
-	}
-	for (i = 0; i + 1 < NUM_LATENCY_UNITS && ns < latency_units[i].ns; i++)
-		;
-	/* the remainder as decimals, trailing zeros dropped: 1500000ns is 1.5ms */
-	n = snprintf(fraction, sizeof(fraction), "%0*llu", (int)latency_units[i].decimals,
-		     (unsigned long long)(ns % latency_units[i].ns));
-	while (n && fraction[n - 1] == '0')
-		fraction[--n] = '\0';
-	snprintf(buf, len, "%llu%s%s%s", (unsigned long long)(ns / latency_units[i].ns),
-		 n ? "." : "", fraction, latency_units[i].name);
-}
-
-/* ---- bandwidths --------------------------------------------------------------------------- */
-
-static const struct {
-	const char *name;
-	uint64_t bits; /* bits per second of one unit: SI prefixes, as tc(8) */
-} bandwidth_units[] = {
-	/* Bit units first, largest first: format_bandwidth picks the first that divides. */
-	{"gbit", 1000000000ULL}, {"mbit", 1000000ULL}, {"kbit", 1000ULL}, {"bit", 1ULL},
-	{"GBps", 8000000000ULL}, {"MBps", 8000000ULL}, {"kBps", 8000ULL}, {"Bps", 8ULL},
-};
-
-#define NUM_BANDWIDTH_UNITS (sizeof(bandwidth_units) / sizeof(bandwidth_units[0]))
-#define NUM_BIT_UNITS 4
-#define BANDWIDTH_MAX_DECIMALS 9
-#define BANDWIDTH_MAX_BITS (UINT64_MAX & ~7ULL) /* 2^64-8: (2^61-1) bytes/s */
-
-#define BANDWIDTH_UNIT_LIST "bit, kbit, mbit, gbit (bits/s) or Bps, kBps, MBps, GBps (bytes/s)"
-
-/* A unit that only differs from a known one in case: that one, else NULL. */
-static const char *bandwidth_unit_case(const char *unit, size_t unit_len)
-{
-	size_t i;
-
-	for (i = 0; i < NUM_BANDWIDTH_UNITS; i++) {
-		if (strlen(bandwidth_units[i].name) == unit_len &&
-		    !strncasecmp(bandwidth_units[i].name, unit, unit_len))
-			return bandwidth_units[i].name;
-	}
-	return NULL;
-}
-
-int parse_bandwidth(const char *s, uint64_t *bytes_per_sec, const char **why)
-{
-	static const char *const example = "use a number and a unit, e.g. 10mbit or 500kBps";
-	uint64_t number = 0, fraction = 0, scale = 1, whole_bits, fraction_bits, bits;
-	const char *p = s, *unit, *hint;
-	size_t digits = 0, fraction_len = 0, unit_len, i;
-	bool overflow = false;
-
-	if (!*s)
-		return fail(why, -EINVAL, "empty bandwidth: use a number and a unit, e.g. 10mbit");
-	if (*s == '-')
-		return fail(why, -EINVAL, "%s is negative: a bandwidth must be positive", q(s));
-	for (; is_digit(*p); p++, digits++) {
-		if (number > (UINT64_MAX - (*p - '0')) / 10)
-			overflow = true;
-		else
-			number = number * 10 + (*p - '0');
-	}
-	if (*p == '.') {
-		for (p++; is_digit(*p); p++, fraction_len++) {
-			if (fraction_len < BANDWIDTH_MAX_DECIMALS) {
-				fraction = fraction * 10 + (*p - '0');
-				scale *= 10;
-			}
-		}
-		digits += fraction_len;
-	}
-	if (!digits)
-		return fail(why, -EINVAL, "%s is not a bandwidth: %s", q(s), example);
-	if (fraction_len > BANDWIDTH_MAX_DECIMALS)
-		return fail(why, -EINVAL, "%s has more than %d decimals", q(s),
-			    BANDWIDTH_MAX_DECIMALS);
-	unit = p;
-	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (unsigned char)*p >= 0x80)
-		p++;
-	unit_len = p - unit;
-	if (!unit_len) {
-		if (*p)
-			return fail(why, -EINVAL, "%s is not a bandwidth: %s", q(s), example);
-		return fail(why, -EINVAL, "%s has no unit: use " BANDWIDTH_UNIT_LIST, q(s));
-	}
-	if (*p)
-		return fail(why, -EINVAL, "%s is not a bandwidth: %s", q(s), example);
-	for (i = 0; i < NUM_BANDWIDTH_UNITS; i++) {
-		if (strlen(bandwidth_units[i].name) == unit_len &&
-		    !memcmp(bandwidth_units[i].name, unit, unit_len))
-			break;
-	}
-	if (i == NUM_BANDWIDTH_UNITS) {
-		char name[16];
-
-		snprintf(name, sizeof(name), "%.*s", (int)(unit_len < 15 ? unit_len : 15), unit);
-		hint = bandwidth_unit_case(unit, unit_len);
-		/*
-		 * "mbps" says megabits to most people and megabytes to tc(8), which reads its
-		 * units without regard to case: refuse to pick one.
-		 */
-		if (hint && hint[unit_len - 3] == 'B' && unit[unit_len - 3] == 'b') {
-			char bit_unit[8];
-			size_t k;
-
-			for (k = 0; k + 3 < unit_len; k++)
-				bit_unit[k] = (char)(hint[k] | 0x20); /* k, M, G -> k, m, g */
-			memcpy(bit_unit + k, "bit", 4);
-			return fail(why, -EINVAL,
-				    "%s is ambiguous: write %.*s%s for bits or %.*s%s for bytes "
-				    "per second",
-				    q(s), (int)(unit - s), s, bit_unit, (int)(unit - s), s, hint);
-		}
-		if (hint)
-			return fail(why, -EINVAL,
-				    "unknown unit %s in %s: units are case-sensitive, did you mean "
-				    "\"%s\"?",
-				    q(name), q(s), hint);
-		return fail(why, -EINVAL, "unknown unit %s in %s: use " BANDWIDTH_UNIT_LIST,
-			    q(name), q(s));
-	}
-
-	/*
-	 * bits/s, the fraction rounded up: a positive value never becomes 0. The bytes/s must
-	 * also be whole bits/s in 64 bits, so that they print back as bits (format_bandwidth).
-	 */
-	whole_bits = number * bandwidth_units[i].bits;
-	fraction_bits = (fraction * bandwidth_units[i].bits + scale - 1) / scale;
-	if (overflow || (number && whole_bits / number != bandwidth_units[i].bits) ||
-	    whole_bits > BANDWIDTH_MAX_BITS || fraction_bits > BANDWIDTH_MAX_BITS - whole_bits)
-		return fail(why, -ERANGE, "%s is too large: at most %llubit", q(s),
-			    (unsigned long long)BANDWIDTH_MAX_BITS);
-	bits = whole_bits + fraction_bits;
-	if (!bits)
-		return fail(why, -ERANGE, "%s is zero: a bandwidth must be greater than 0", q(s));
-	*bytes_per_sec = bits / 8 + (bits % 8 != 0);
-	return 0;
-}
-
-void format_bandwidth(uint64_t bytes_per_sec, char *buf, size_t len)
-{
-	uint64_t bits;
-	size_t i;
-
-	if (!len)
-		return;
-	if (bytes_per_sec > BANDWIDTH_MAX_BITS / 8) {
-		snprintf(buf, len, "%lluBps", (unsigned long long)bytes_per_sec);
-		return;
-	}
-	/* bits/s, as tc prints rates, in the largest unit that divides them */
-	bits = bytes_per_sec * 8;
-	for (i = 0; i + 1 < NUM_BIT_UNITS; i++) {
-		if (bits && !(bits % bandwidth_units[i].bits))
-			break;
-	}
-	snprintf(buf, len, "%llu%s", (unsigned long long)(bits / bandwidth_units[i].bits),
-		 bandwidth_units[i].name);
-}
-
 /* ---- names -------------------------------------------------------------------------------- */
 
+/* A name of a plan and its value; a table of them ends with {NULL}. */
 struct name_value {
 	const char *name;
 	int value;
 };
-
-#define NAMES(table) (table), sizeof(table) / sizeof((table)[0])
-
-/* The value of name s in a table: 0, or -EINVAL when it is not one of them. */
-static int name_to_value(const struct name_value *table, size_t n, const char *s, int *value)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (!strcmp(s, table[i].name)) {
-			*value = table[i].value;
-			return 0;
-		}
-	}
-	return -EINVAL;
-}
-
-static const char *value_to_name(const struct name_value *table, size_t n, int value)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (table[i].value == value)
-			return table[i].name;
-	return NULL;
-}
 
 static const struct name_value errno_names[] = {
 	{"ECONNREFUSED", ECONNREFUSED},
@@ -696,12 +722,14 @@ static const struct name_value errno_names[] = {
 	{"EHOSTUNREACH", EHOSTUNREACH},
 	{"ENETUNREACH", ENETUNREACH},
 	{"EPERM", EPERM},
+	{NULL},
 };
 
 static const struct name_value direction_names[] = {
 	{"egress", FLT_DIR_EGRESS},
 	{"ingress", FLT_DIR_INGRESS},
 	{"both", FLT_DIR_BOTH},
+	{NULL},
 };
 
 static const struct name_value protocol_names[] = {
@@ -709,6 +737,7 @@ static const struct name_value protocol_names[] = {
 	{"udp", FLT_PROTO_UDP},
 	{"icmp", FLT_PROTO_ICMP},
 	{"any", FLT_PROTO_ANY},
+	{NULL},
 };
 
 static const struct name_value distribution_names[] = {
@@ -716,92 +745,68 @@ static const struct name_value distribution_names[] = {
 	{"normal", FLT_DIST_NORMAL},
 	{"pareto", FLT_DIST_PARETO},
 	{"paretonormal", FLT_DIST_PARETONORMAL},
+	{NULL},
 };
 
 static const struct name_value backend_names[] = {
 	{"auto", PLAN_BACKEND_AUTO},
 	{"edt", PLAN_BACKEND_EDT},
 	{"netem", PLAN_BACKEND_NETEM},
+	{NULL},
 };
 
-int parse_errno_name(const char *s, int *err, const char **why)
+/*
+ * The value of name s in names: 0, or -EINVAL with a reason that lists them all, in table
+ * order: "unknown direction \"out\": use egress, ingress or both".
+ */
+static int lookup_name(const struct name_value *names, const char *what, const char *s, int *value,
+		       const char **why)
 {
-	if (!name_to_value(NAMES(errno_names), s, err))
-		return 0;
-	return fail(
-		why, -EINVAL,
-		"unknown errno %s: use ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH or EPERM",
-		q(s));
-}
+	char choices[160];
+	size_t i, len = 0;
 
-const char *errno_name(int err)
-{
-	return value_to_name(NAMES(errno_names), err);
-}
-
-int parse_direction(const char *s, unsigned int *direction, const char **why)
-{
-	int v;
-
-	if (!name_to_value(NAMES(direction_names), s, &v)) {
-		*direction = (unsigned int)v;
-		return 0;
+	for (i = 0; names[i].name; i++) {
+		if (!strcmp(s, names[i].name)) {
+			*value = names[i].value;
+			return 0;
+		}
 	}
-	return fail(why, -EINVAL, "unknown direction %s: use egress, ingress or both", q(s));
-}
+	choices[0] = '\0';
+	for (i = 0; names[i].name && len < sizeof(choices); i++) {
+		const char *separator = !i ? "" : names[i + 1].name ? ", " : " or ";
 
-const char *direction_name(unsigned int direction)
-{
-	return value_to_name(NAMES(direction_names), (int)direction);
-}
-
-int parse_protocol(const char *s, uint8_t *protocol, const char **why)
-{
-	int v;
-
-	if (!name_to_value(NAMES(protocol_names), s, &v)) {
-		*protocol = (uint8_t)v;
-		return 0;
+		len += snprintf(choices + len, sizeof(choices) - len, "%s%s", separator,
+				names[i].name);
 	}
-	return fail(why, -EINVAL, "unknown protocol %s: use tcp, udp, icmp or any", q(s));
+	return fail(why, -EINVAL, "unknown %s %s: use %s", what, q(s), choices);
 }
 
-const char *protocol_name(uint8_t protocol)
-{
-	return value_to_name(NAMES(protocol_names), protocol);
-}
-
-int parse_distribution(const char *s, uint8_t *distribution, const char **why)
-{
-	int v;
-
-	if (!name_to_value(NAMES(distribution_names), s, &v)) {
-		*distribution = (uint8_t)v;
-		return 0;
+/* int fn(const char *s, type *value, const char **why): a name of names to its value. */
+#define NAME_PARSER(fn, names, what, type)                                                         \
+	int fn(const char *s, type *value, const char **why)                                       \
+	{                                                                                          \
+		int v, err = lookup_name(names, what, s, &v, why);                                 \
+                                                                                                   \
+		if (!err)                                                                          \
+			*value = (type)v;                                                          \
+		return err;                                                                        \
 	}
-	return fail(why, -EINVAL,
-		    "unknown distribution %s: use uniform, normal, pareto or paretonormal", q(s));
-}
+
+NAME_PARSER(parse_errno_name, errno_names, "errno", int)
+NAME_PARSER(parse_direction, direction_names, "direction", unsigned int)
+NAME_PARSER(parse_protocol, protocol_names, "protocol", uint8_t)
+NAME_PARSER(parse_distribution, distribution_names, "distribution", uint8_t)
+NAME_PARSER(parse_backend, backend_names, "backend", enum plan_backend)
 
 const char *distribution_name(uint8_t distribution)
 {
-	return value_to_name(NAMES(distribution_names), distribution);
-}
+	size_t i;
 
-int parse_backend(const char *s, enum plan_backend *backend, const char **why)
-{
-	int v;
-
-	if (!name_to_value(NAMES(backend_names), s, &v)) {
-		*backend = (enum plan_backend)v;
-		return 0;
+	for (i = 0; distribution_names[i].name; i++) {
+		if (distribution_names[i].value == distribution)
+			return distribution_names[i].name;
 	}
-	return fail(why, -EINVAL, "unknown backend %s: use auto, edt or netem", q(s));
-}
-
-const char *backend_name(enum plan_backend backend)
-{
-	return value_to_name(NAMES(backend_names), (int)backend);
+	return NULL;
 }
 
 int check_object_name(const char *s, const char **why)

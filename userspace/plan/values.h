@@ -6,6 +6,7 @@
 #ifndef FAULTLINE_VALUES_H
 #define FAULTLINE_VALUES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,8 +37,13 @@ struct plan_port_range {
  */
 /* 250ms 10s 5m 1h 1h30m: whole numbers, units largest first, each once */
 int parse_duration_ms(const char *s, uint64_t *ms, const char **why);
-/* 10.0.0.0/8, 2001:db8::/32; a bare address is one host; host bits set is an error */
+/*
+ * 10.0.0.0/8, 2001:db8::/32; a bare address is one host. Host bits set and ipv4-mapped
+ * addresses (::ffff:10.0.0.1, which no packet carries) are errors.
+ */
 int parse_cidr(const char *s, struct plan_cidr *cidr, const char **why);
+/* Inside 127.0.0.0/8 or ::1/128: traffic to and from it never leaves the lo device. */
+bool cidr_is_loopback(const struct plan_cidr *cidr);
 /* 443, 8000-8100: 1..65535, first <= last */
 int parse_port_range(const char *s, struct plan_port_range *range, const char **why);
 /* 5, 5%, 0.1: 0 < percent <= 100 */
@@ -59,17 +65,11 @@ int parse_latency_ns(const char *s, uint64_t *ns, const char **why);
 int parse_bandwidth(const char *s, uint64_t *bytes_per_sec, const char **why);
 /* ECONNREFUSED ETIMEDOUT EHOSTUNREACH ENETUNREACH EPERM */
 int parse_errno_name(const char *s, int *err, const char **why);
-/* the inverse, "ECONNREFUSED"; NULL if not one of them */
-const char *errno_name(int err);
 
 /* egress ingress both -> FLT_DIR_* */
 int parse_direction(const char *s, unsigned int *direction, const char **why);
-/* FLT_DIR_* -> "egress"...; NULL if none */
-const char *direction_name(unsigned int direction);
 /* tcp udp icmp any -> FLT_PROTO_* */
 int parse_protocol(const char *s, uint8_t *protocol, const char **why);
-/* FLT_PROTO_* -> "tcp"...; NULL if none */
-const char *protocol_name(uint8_t protocol);
 
 /* uniform normal pareto paretonormal -> FLT_DIST_* */
 int parse_distribution(const char *s, uint8_t *distribution, const char **why);
@@ -77,8 +77,6 @@ int parse_distribution(const char *s, uint8_t *distribution, const char **why);
 const char *distribution_name(uint8_t distribution);
 /* auto edt netem -> PLAN_BACKEND_* */
 int parse_backend(const char *s, enum plan_backend *backend, const char **why);
-/* PLAN_BACKEND_* -> "auto"...; NULL if none */
-const char *backend_name(enum plan_backend backend);
 
 /* Checks of names and target ids; 0 or -EINVAL with *why. */
 /* [a-z0-9-], 1..PLAN_NAME_MAX characters */
@@ -94,18 +92,6 @@ int check_ifname(const char *s, const char **why);
 
 /* "1h30m", "250ms", "0s": the shortest form parse_duration_ms reads back to ms. */
 void format_duration_ms(uint64_t ms, char *buf, size_t len);
-
-/* "100ms", "1.5ms", "250us", "2s": the largest unit not above ns; parse_latency_ns reads it. */
-void format_latency_ns(uint64_t ns, char *buf, size_t len);
-
-/*
- * "10mbit", "8bit", "1500kbit": bits/s in the largest unit that divides them exactly;
- * parse_bandwidth reads it back to the same bytes/s.
- */
-void format_bandwidth(uint64_t bytes_per_sec, char *buf, size_t len);
-
-/* "10.0.0.0/8", "2001:db8::/32" into buf (at least INET6_ADDRSTRLEN + 4 bytes). */
-void format_cidr(const struct plan_cidr *cidr, char *buf, size_t len);
 
 /*
  * s in double quotes for a message: control bytes as \xNN, '"' and '\\' escaped, cut after
