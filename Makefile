@@ -40,14 +40,22 @@ endif
 
 all: $(BUILD)/faultline $(TOOLS)
 
-# Installs what is missing (idempotent; a no-op when everything is there).
-$(BUILD)/.deps: scripts/install-deps.sh
+# `make` builds and never installs: `make deps` (or the README's two commands, which call it)
+# installs what is missing. Without the tools, the build stops here and says so.
+deps:
 	$(call msg,DEPS,scripts/install-deps.sh)
 	$(Q)scripts/install-deps.sh
-	$(Q)mkdir -p $(BUILD) && touch $@
-deps: $(BUILD)/.deps
 
-$(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/*.h | $(BUILD)/.deps
+$(BUILD)/.tools:
+	$(Q)for t in $(CLANG) $(BPFTOOL) pkg-config; do command -v $$t >/dev/null || \
+		{ echo "faultline: $$t is missing: run 'make deps' (scripts/install-deps.sh) first" >&2; \
+		  exit 1; }; done
+	$(Q)pkg-config --exists $(PKGS) && pkg-config --atleast-version=1.4 libbpf || \
+		{ echo "faultline: libraries missing (or libbpf < 1.4): run 'make deps' first" >&2; \
+		  exit 1; }
+	$(Q)mkdir -p $(BUILD) && touch $@
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/*.h | $(BUILD)/.tools
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
@@ -56,7 +64,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
 
-$(BUILD)/%.o: %.c $(SKELS) | $(BUILD)/.deps
+$(BUILD)/%.o: %.c $(SKELS) | $(BUILD)/.tools
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
@@ -73,7 +81,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libfaultline.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 
-$(BUILD)/tools/%: tests/tools/%.c | $(BUILD)/.deps
+$(BUILD)/tools/%: tests/tools/%.c | $(BUILD)/.tools
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@ -lm
@@ -85,21 +93,29 @@ tests-build: all $(TESTS)
 unit: tests-build
 	$(Q)tests/run.sh --unit
 
+# The README's two commands install what they need first, then build, then run.
 # The host's kernel first, then Debian's stock kernels in VMs (vm/README.md); both always run, and
 # either failing fails the target.
-test: tests-build
-	$(Q)rc=0; tests/run.sh || rc=1; $(VM_TEST) || rc=1; exit $$rc
+test:
+	$(Q)scripts/install-deps.sh --vm
+	$(Q)$(MAKE) --no-print-directory tests-build
+	$(Q)rc=0; tests/run.sh || rc=1; vm/run.sh || rc=1; exit $$rc
 
 # The test suite in qemu on Debian's 6.1 and 6.12 kernels. VM_KERNELS and VM_TESTS select.
-VM_TEST = scripts/install-deps.sh --vm && vm/run.sh
-vm-test: tests-build
-	$(Q)$(VM_TEST)
+vm-test:
+	$(Q)scripts/install-deps.sh --vm
+	$(Q)$(MAKE) --no-print-directory tests-build
+	$(Q)vm/run.sh
 
 # scripts/bench-vm.sh in one VM (6.12).
-bench-vm: tests-build
-	$(Q)scripts/install-deps.sh --vm && vm/run.sh --bench
+bench-vm:
+	$(Q)scripts/install-deps.sh --vm
+	$(Q)$(MAKE) --no-print-directory tests-build
+	$(Q)vm/run.sh --bench
 
-demo: all
+demo:
+	$(Q)scripts/install-deps.sh
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)scripts/demo.sh
 
 bench: all $(BENCHES)

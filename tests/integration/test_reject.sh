@@ -62,8 +62,8 @@ assert_range "$(counter reject refused "$a_uid" rejected_connects)" 2 2 \
 	"status: rejected_connects of refused"
 assert_range "$(counter reject timed-out "$a_uid" rejected_connects)" 1 1 \
 	"status: rejected_connects of timed-out"
-assert_range "$(counter reject udp-unreachable "$a_uid" rejected_connects)" 10 10 \
-	"status: rejected_connects (sends) of udp-unreachable"
+assert_range "$(counter reject udp-unreachable "$a_uid" rejected_sends)" 10 10 \
+	"status: rejected_sends of udp-unreachable"
 
 revert_plan reject
 for port in 8080 8081; do

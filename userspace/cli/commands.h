@@ -1,12 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-/* faultline's commands; each returns the process exit status (0, 1, or 2 for bad input). */
+/*
+ * faultline's commands: front ends over the engine. Each parses its arguments, calls the engine
+ * and prints the result or the error through one output writer; it returns the exit status,
+ * which comes from the error's kind (flt_exit_status).
+ */
 #ifndef FAULTLINE_COMMANDS_H
 #define FAULTLINE_COMMANDS_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/out.h"
+#include "engine/engine.h"
+
 struct cmd_opts {
+	struct out *out;
 	bool dry_run;
 	bool all;
 	uint64_t max_duration_ms;
@@ -15,14 +23,21 @@ struct cmd_opts {
 };
 
 int cmd_apply(const struct cmd_opts *opts);
+int cmd_lint(const struct cmd_opts *opts);
 int cmd_status(const struct cmd_opts *opts);
 int cmd_revert(const struct cmd_opts *opts);
 int cmd_probe(const struct cmd_opts *opts);
 
-/* What apply/status/revert need: missing capabilities named in the message; 1 if lacking. */
-int require_privileges(const char *command);
+/*
+ * What apply, status and revert do first: check privileges (command names the command in the
+ * message), then sweep expired plans, logging each one's final counters. 0, or the exit status.
+ */
+int cmd_begin(const struct cmd_opts *opts, const char *command);
 
-/* Mount bpffs, take the lock and sweep expired plans: every command but probe starts here. */
-int state_begin(void);
+/* Print a plan's state and counters (status), or its final counters (revert). */
+void print_plan(struct out *o, const struct engine_plan_status *p, bool final);
+
+/* Print err and return its exit status. */
+int cmd_fail(const struct cmd_opts *opts, const struct flt_error *err);
 
 #endif /* FAULTLINE_COMMANDS_H */

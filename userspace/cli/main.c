@@ -1,18 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* faultline: kernel-level fault injection per pod, cgroup, netns or interface. */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli/commands.h"
 #include "common/log.h"
-#include "common/out.h"
 #include "plan/plan.h"
-#include "state/store.h"
 #include "plan/values.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 enum {
 	OPT_DRY_RUN = 1 << 0,
@@ -28,32 +25,73 @@ static const struct command {
 } commands[] = {
 	{ "apply", cmd_apply, OPT_DRY_RUN | OPT_MAX_DURATION,
 	  "apply PLAN [--dry-run] [--max-duration DURATION]" },
+	{ "lint", cmd_lint, OPT_MAX_DURATION, "lint PLAN... [--max-duration DURATION]" },
 	{ "status", cmd_status, 0, "status [NAME]" },
 	{ "revert", cmd_revert, OPT_ALL, "revert NAME | revert --all" },
 	{ "probe", cmd_probe, 0, "probe" },
 };
 
-static void usage(FILE *f)
-{
-	size_t i;
+static const char options_help[] =
+	"  -j, --json             print JSON: one document per invocation, errors included\n"
+	"  -p, --pretty           print indented JSON (implies --json)\n"
+	"  -d, --debug            show debug messages and libbpf's output\n"
+	"      --dry-run          apply: resolve and print what would be attached, change nothing\n"
+	"      --max-duration D   apply, lint: allow plans longer than 1h, up to D\n"
+	"      --all              revert: every active plan\n"
+	"  -h, --help             this help\n"
+	"  -V, --version          the version\n"
+	"\nExit status: 0 done, 1 failure (nothing left behind), 2 invalid input.\n"
+	"See faultline(8) and docs/plan.md for the plan format.\n";
 
-	fprintf(f, "Usage: faultline [OPTIONS] COMMAND [ARGS]\n\nCommands:\n");
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  faultline %s\n", commands[i].usage);
-	fprintf(f, "\nOptions:\n"
-		   "  -j, --json             print JSON\n"
-		   "  -p, --pretty           print indented JSON (implies --json)\n"
-		   "  -d, --debug            show debug messages and libbpf's output\n"
-		   "      --dry-run          apply: resolve and print what would be attached, change nothing\n"
-		   "      --max-duration D   apply: allow plans longer than 1h, up to D\n"
-		   "      --all              revert: every active plan\n"
-		   "  -h, --help             this help\n"
-		   "  -V, --version          the version\n"
-		   "\nExit status: 0 done, 1 failure (nothing left behind), 2 invalid input.\n"
-		   "See faultline(8) and docs/plan.md for the plan format.\n");
+static void usage(struct out *o, FILE *f)
+{
+	char text[2048];
+	size_t i, n;
+
+	n = (size_t)snprintf(text, sizeof(text), "Usage: faultline [OPTIONS] COMMAND [ARGS]\n\n"
+						 "Commands:\n");
+	for (i = 0; i < ARRAY_SIZE(commands) && n < sizeof(text); i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "  faultline %s\n",
+				      commands[i].usage);
+	if (n < sizeof(text))
+		snprintf(text + n, sizeof(text) - n, "\nOptions:\n%s", options_help);
+	if (out_is_json(o)) {
+		out_object_begin(o, NULL);
+		out_string(o, "usage", NULL, text);
+		out_object_end(o);
+		out_end(o);
+	} else {
+		fputs(text, f);
+	}
 }
 
-int main(int argc, char **argv)
+/* A usage error: the message (as JSON in JSON mode), then the usage on stderr in text mode. */
+static int usage_error(struct out *o, const char *what, const char *arg)
+{
+	out_error_msg(o, "faultline: %s%s%s%s", what, arg ? " '" : "", arg ? arg : "",
+		      arg ? "'" : "");
+	if (!out_is_json(o))
+		usage(o, stderr);
+	return 2;
+}
+
+/* -j and -p anywhere before the command's arguments: JSON from the first error on. */
+static void scan_json(int argc, char **argv, bool *json, bool *pretty)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "--json"))
+			*json = true;
+		else if (!strcmp(argv[i], "--pretty"))
+			*json = *pretty = true;
+		else if (argv[i][0] == '-' && argv[i][1] != '-')
+			*pretty |= strchr(argv[i], 'p') != NULL,
+				*json |= strchr(argv[i], 'j') || strchr(argv[i], 'p');
+	}
+}
+
+static int run(int argc, char **argv, struct out *o)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
@@ -66,10 +104,9 @@ int main(int argc, char **argv)
 		{ "max-duration", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cmd_opts opts = { .max_duration_ms = PLAN_DEFAULT_MAX_DURATION_MS };
-	bool json = false, pretty = false, debug = false;
-	unsigned int given = 0;
+	struct cmd_opts opts = { .out = o, .max_duration_ms = PLAN_DEFAULT_MAX_DURATION_MS };
 	const struct command *cmd = NULL;
+	unsigned int given = 0;
 	const char *why;
 	size_t i;
 	int c;
@@ -78,19 +115,19 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "jpdhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			json = true;
-			break;
 		case 'p':
-			json = pretty = true;
-			break;
+			break; /* scan_json() saw them */
 		case 'd':
-			debug = true;
+			log_setup(true);
 			break;
 		case 'h':
-			usage(stdout);
+			usage(o, stdout);
 			return 0;
 		case 'V':
-			printf("faultline %s\n", FAULTLINE_VERSION);
+			out_object_begin(o, NULL);
+			out_string(o, "version", "faultline %s\n", FAULTLINE_VERSION);
+			out_object_end(o);
+			out_end(o);
 			return 0;
 		case 'n':
 			given |= OPT_DRY_RUN;
@@ -103,36 +140,42 @@ int main(int argc, char **argv)
 		case 'm':
 			given |= OPT_MAX_DURATION;
 			if (parse_duration_ms(optarg, &opts.max_duration_ms, &why)) {
-				fprintf(stderr, "--max-duration: %s\n", why);
+				out_error_msg(o, "--max-duration: %s", why);
 				return 2;
 			}
 			break;
 		default:
-			fprintf(stderr, "faultline: unknown option '%s'\n", argv[optind - 1]);
-			usage(stderr);
-			return 2;
+			return usage_error(o, "unknown option", argv[optind - 1]);
 		}
 	}
-	log_setup(debug);
-	out_setup(json, pretty);
-	if (optind >= argc) {
-		usage(stderr);
-		return 2;
-	}
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	if (optind >= argc)
+		return usage_error(o, "no command given", NULL);
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		if (!strcmp(argv[optind], commands[i].name))
 			cmd = &commands[i];
-	if (!cmd) {
-		fprintf(stderr, "faultline: unknown command '%s'\n", argv[optind]);
-		usage(stderr);
-		return 2;
-	}
-	if (given & ~cmd->options) {
-		fprintf(stderr, "faultline: %s does not take that option\n", cmd->name);
-		usage(stderr);
-		return 2;
-	}
+	if (!cmd)
+		return usage_error(o, "unknown command", argv[optind]);
+	if (given & ~cmd->options)
+		return usage_error(o, "that option is not one of this command's:", cmd->name);
 	opts.argc = argc - optind - 1;
 	opts.argv = argv + optind + 1;
 	return cmd->run(&opts);
+}
+
+int main(int argc, char **argv)
+{
+	bool json = false, pretty = false;
+	struct out *o;
+	int status;
+
+	log_setup(false);
+	scan_json(argc, argv, &json, &pretty);
+	o = out_new(stdout, json, pretty);
+	if (!o) {
+		fprintf(stderr, "faultline: out of memory\n");
+		return 1;
+	}
+	status = run(argc, argv, o);
+	out_free(o);
+	return status;
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <stdarg.h>
-#include <stdio.h>
+#include <stdlib.h>
 
 #include <json-c/json.h>
 
@@ -8,150 +8,192 @@
 
 #define OUT_DEPTH_MAX 16
 
-static bool out_json, out_pretty;
-static struct json_object *out_root;
-static struct json_object *out_stack[OUT_DEPTH_MAX];
-static int out_depth;
+struct out {
+	FILE *f;
+	bool json, pretty;
+	bool done; /* the JSON document was printed */
+	struct json_object *root;
+	struct json_object *stack[OUT_DEPTH_MAX];
+	int depth;
+};
 
-void out_setup(bool json, bool pretty)
+struct out *out_new(FILE *f, bool json, bool pretty)
 {
-	out_json = json;
-	out_pretty = pretty;
+	struct out *o = calloc(1, sizeof(*o));
+
+	if (o) {
+		o->f = f;
+		o->json = json || pretty;
+		o->pretty = pretty;
+	}
+	return o;
 }
 
-bool out_is_json(void)
+void out_free(struct out *o)
 {
-	return out_json;
+	if (!o)
+		return;
+	json_object_put(o->root);
+	free(o);
+}
+
+bool out_is_json(const struct out *o)
+{
+	return o->json;
 }
 
 /* Adds value under key to the innermost object, or appends it to the innermost array. */
-static void out_add(const char *key, struct json_object *value)
+static void out_add(struct out *o, const char *key, struct json_object *value)
 {
 	struct json_object *top;
 
-	if (out_depth == 0) {
-		if (!out_root)
-			out_root = value;
+	if (o->depth == 0) {
+		if (!o->root)
+			o->root = value;
 		else
 			json_object_put(value);
 		return;
 	}
-	top = out_stack[out_depth - 1];
+	top = o->stack[o->depth - 1];
 	if (json_object_is_type(top, json_type_array))
 		json_object_array_add(top, value);
 	else
 		json_object_object_add(top, key ? key : "", value);
 }
 
-static void out_push(const char *key, struct json_object *container)
+static void out_push(struct out *o, const char *key, struct json_object *container)
 {
-	if (out_depth >= OUT_DEPTH_MAX) {
+	if (o->depth >= OUT_DEPTH_MAX) {
 		json_object_put(container);
 		return;
 	}
-	out_add(key, container);
-	out_stack[out_depth++] = container;
+	out_add(o, key, container);
+	o->stack[o->depth++] = container;
 }
 
-void out_object_begin(const char *key)
+void out_object_begin(struct out *o, const char *key)
 {
-	if (out_json)
-		out_push(key, json_object_new_object());
+	if (o->json)
+		out_push(o, key, json_object_new_object());
 }
 
-void out_array_begin(const char *key)
+void out_array_begin(struct out *o, const char *key)
 {
-	if (out_json)
-		out_push(key, json_object_new_array());
+	if (o->json)
+		out_push(o, key, json_object_new_array());
 }
 
-void out_object_end(void)
+void out_object_end(struct out *o)
 {
-	if (out_json && out_depth > 0)
-		out_depth--;
+	if (o->json && o->depth > 0)
+		o->depth--;
 }
 
-void out_array_end(void)
+void out_array_end(struct out *o)
 {
-	out_object_end();
+	out_object_end(o);
 }
 
-void out_string(const char *key, const char *fmt, const char *value)
+void out_string(struct out *o, const char *key, const char *fmt, const char *value)
 {
-	if (out_json)
-		out_add(key, value ? json_object_new_string(value) : json_object_new_null());
+	if (o->json)
+		out_add(o, key, value ? json_object_new_string(value) : json_object_new_null());
 	else if (fmt)
-		printf(fmt, value ? value : "-");
+		fprintf(o->f, fmt, value ? value : "-");
 }
 
-void out_u64(const char *key, const char *fmt, uint64_t value)
+void out_u64(struct out *o, const char *key, const char *fmt, uint64_t value)
 {
-	if (out_json)
-		out_add(key, json_object_new_uint64(value));
+	if (o->json)
+		out_add(o, key, json_object_new_uint64(value));
 	else if (fmt)
-		printf(fmt, value);
+		fprintf(o->f, fmt, value);
 }
 
-void out_s64(const char *key, const char *fmt, int64_t value)
+void out_s64(struct out *o, const char *key, const char *fmt, int64_t value)
 {
-	if (out_json)
-		out_add(key, json_object_new_int64(value));
+	if (o->json)
+		out_add(o, key, json_object_new_int64(value));
 	else if (fmt)
-		printf(fmt, value);
+		fprintf(o->f, fmt, value);
 }
 
-void out_bool(const char *key, const char *fmt, bool value)
+void out_bool(struct out *o, const char *key, const char *fmt, bool value)
 {
-	if (out_json)
-		out_add(key, json_object_new_boolean(value));
+	if (o->json)
+		out_add(o, key, json_object_new_boolean(value));
 	else if (fmt)
-		printf(fmt, value ? "yes" : "no");
+		fprintf(o->f, fmt, value ? "yes" : "no");
 }
 
-void out_text(const char *fmt, ...)
+void out_text(struct out *o, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (out_json)
+	if (o->json)
 		return;
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vfprintf(o->f, fmt, ap);
 	va_end(ap);
 }
 
-void out_end(void)
+void out_end(struct out *o)
 {
-	int flags = out_pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED
-			       : JSON_C_TO_STRING_PLAIN;
+	int flags = o->pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED
+			      : JSON_C_TO_STRING_PLAIN;
 
-	if (out_json && out_root) {
-		puts(json_object_to_json_string_ext(out_root, flags | JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(out_root);
-		out_root = NULL;
+	if (o->json && o->root && !o->done) {
+		fprintf(o->f, "%s\n",
+			json_object_to_json_string_ext(o->root,
+						       flags | JSON_C_TO_STRING_NOSLASHESCAPE));
+		o->done = true;
 	}
-	out_depth = 0;
-	fflush(stdout);
+	json_object_put(o->root);
+	o->root = NULL;
+	o->depth = 0;
+	fflush(o->f);
 }
 
-void out_error(const char *fmt, ...)
+static const char *const kind_names[] = {
+	[FLT_ERR_NONE] = "none",	     [FLT_ERR_INPUT] = "input",
+	[FLT_ERR_TARGET] = "target",	     [FLT_ERR_NOT_ACTIVE] = "not_active",
+	[FLT_ERR_SYSTEM] = "system",
+};
+
+void out_error(struct out *o, const struct flt_error *err)
 {
-	char msg[1024];
+	if (!o->json) {
+		fflush(o->f);
+		fprintf(stderr, "%s\n", err->message);
+		return;
+	}
+	/* the error is the document: anything built so far is dropped */
+	json_object_put(o->root);
+	o->root = NULL;
+	o->depth = 0;
+	out_object_begin(o, NULL);
+	out_object_begin(o, "error");
+	out_string(o, "message", NULL, err->message);
+	out_string(o, "kind", NULL, kind_names[err->kind]);
+	if (err->line) {
+		out_string(o, "file", NULL, err->file);
+		out_u64(o, "line", NULL, err->line);
+		out_u64(o, "column", NULL, err->column);
+		if (err->field[0])
+			out_string(o, "field", NULL, err->field);
+	}
+	out_object_end(o);
+	out_object_end(o);
+	out_end(o);
+}
+
+void out_error_msg(struct out *o, const char *fmt, ...)
+{
+	struct flt_error err;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	flt_vfail(&err, FLT_ERR_INPUT, 0, fmt, ap);
 	va_end(ap);
-	if (!out_json) {
-		fprintf(stderr, "%s\n", msg);
-		return;
-	}
-	if (out_root) {
-		json_object_put(out_root);
-		out_root = NULL;
-		out_depth = 0;
-	}
-	out_object_begin(NULL);
-	out_string("error", NULL, msg);
-	out_object_end();
-	out_end();
+	out_error(o, &err);
 }

@@ -60,11 +60,6 @@ int tcx_supported(int prog_fd)
 	return fd == -ENODEV;
 }
 
-static const char *dir_name(bool ingress)
-{
-	return ingress ? "ingress" : "egress";
-}
-
 static int registry_open(const char *pin)
 {
 	int fd = bpf_obj_get(pin);
@@ -98,7 +93,7 @@ static int registry_add(const char *pin, const struct clsact_key *key, int delta
 	return err ? err : (int)users;
 }
 
-static int attach_tcx(const struct tc_attach_req *req, struct json_object *rec)
+static int attach_tcx(const struct tc_attach_req *req, struct state_record *rec)
 {
 	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = BPF_F_BEFORE);
 	int fd, err;
@@ -111,13 +106,11 @@ static int attach_tcx(const struct tc_attach_req *req, struct json_object *rec)
 		return fd;
 	err = bpf_obj_pin(fd, req->link_pin);
 	close(fd);
-	if (err)
-		return err;
-	json_object_object_add(rec, "link", json_object_new_string(req->link_pin));
-	return 0;
+	(void)rec;
+	return err;
 }
 
-static int attach_clsact(const struct tc_attach_req *req, struct json_object *rec)
+static int attach_clsact(const struct tc_attach_req *req, struct state_record *rec)
 {
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = req->ifindex,
 		    .attach_point = req->ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
@@ -137,8 +130,13 @@ static int attach_clsact(const struct tc_attach_req *req, struct json_object *re
 	users = registry_add(req->registry_pin, &key, 1, created);
 	if (users < 0)
 		return users;
-	json_object_object_add(rec, "registry", json_object_new_string(req->registry_pin));
-	json_object_object_add(rec, "registered", json_object_new_boolean(users > 0));
+	rec->registered = users > 0;
+	rec->handle = req->handle;
+	rec->priority = TC_FILTER_PRIORITY;
+	rec->attached = true; /* perhaps: removal checks that the filter is faultline's */
+	err = req->record ? req->record(req->ctx, rec) : 0;
+	if (err)
+		return err;
 
 	err = bpf_tc_attach(&hook, &opts);
 	if (err == -EEXIST || err == -EINVAL) {
@@ -148,29 +146,23 @@ static int attach_clsact(const struct tc_attach_req *req, struct json_object *re
 		opts.flags = 0;
 		err = bpf_tc_attach(&hook, &opts);
 	}
-	json_object_object_add(rec, "handle", json_object_new_int64(opts.handle));
-	json_object_object_add(rec, "priority", json_object_new_int64(opts.priority));
-	if (err) {
-		json_object_object_add(rec, "attached", json_object_new_boolean(false));
-		attach_remove(rec);
-		return err;
-	}
-	json_object_object_add(rec, "attached", json_object_new_boolean(true));
-	return 0;
+	rec->handle = opts.handle;
+	rec->priority = opts.priority;
+	rec->attached = !err;
+	if (err)
+		attach_remove(rec, NULL, req->registry_pin);
+	return err;
 }
 
-int attach_tc(const struct tc_attach_req *req, struct json_object **record)
+int attach_tc(const struct tc_attach_req *req, struct state_record *rec)
 {
-	struct json_object *rec = json_object_new_object();
 	int saved = -1, nsfd = -1, err;
 
-	json_object_object_add(rec, "kind",
-			       json_object_new_string(req->mode == TC_MODE_TCX ? "tcx" : "clsact"));
-	json_object_object_add(rec, "ifindex", json_object_new_int(req->ifindex));
-	json_object_object_add(rec, "direction", json_object_new_string(dir_name(req->ingress)));
-	json_object_object_add(rec, "netns", req->netns_path ? json_object_new_string(req->netns_path)
-							     : NULL);
-	json_object_object_add(rec, "netns_ino", json_object_new_uint64(req->netns_ino));
+	rec->kind = req->mode == TC_MODE_TCX ? STATE_REC_TCX : STATE_REC_CLSACT;
+	rec->ifindex = req->ifindex;
+	rec->ingress = req->ingress;
+	snprintf(rec->netns, sizeof(rec->netns), "%s", req->netns_path ? req->netns_path : "");
+	rec->netns_ino = req->netns_ino;
 
 	if (req->netns_path) {
 		nsfd = open(req->netns_path, O_RDONLY | O_CLOEXEC);
@@ -188,18 +180,12 @@ out:
 		netns_leave(saved);
 	if (nsfd >= 0)
 		close(nsfd);
-	if (err) {
-		json_object_put(rec);
-		return err;
-	}
-	*record = rec;
-	return 0;
+	return err;
 }
 
 int attach_cgroup(int prog_fd, const char *cgroup_dir, int attach_type, const char *link_pin,
-		  struct json_object **record)
+		  struct state_record *rec)
 {
-	struct json_object *rec;
 	int cgfd, fd, err;
 
 	cgfd = open(cgroup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -213,29 +199,10 @@ int attach_cgroup(int prog_fd, const char *cgroup_dir, int attach_type, const ch
 	close(fd);
 	if (err)
 		return err;
-	rec = json_object_new_object();
-	json_object_object_add(rec, "kind", json_object_new_string("cgroup"));
-	json_object_object_add(rec, "cgroup", json_object_new_string(cgroup_dir));
-	json_object_object_add(rec, "attach_type", json_object_new_int(attach_type));
-	json_object_object_add(rec, "link", json_object_new_string(link_pin));
-	*record = rec;
+	rec->kind = STATE_REC_CGROUP;
+	snprintf(rec->cgroup, sizeof(rec->cgroup), "%s", cgroup_dir);
+	rec->attach_type = (uint32_t)attach_type;
 	return 0;
-}
-
-static const char *rec_str(struct json_object *rec, const char *key)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(rec, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-static int64_t rec_int(struct json_object *rec, const char *key)
-{
-	struct json_object *v;
-
-	return json_object_object_get_ex(rec, key, &v) ? json_object_get_int64(v) : 0;
 }
 
 static int netns_current_ino(uint64_t *ino)
@@ -292,16 +259,13 @@ static bool clsact_filter_is_ours(struct bpf_tc_hook *hook, uint32_t handle, uin
 	return ours;
 }
 
-static int remove_clsact(struct json_object *rec)
+static int remove_clsact(const struct state_record *rec, const char *registry)
 {
-	int ifindex = (int)rec_int(rec, "ifindex");
-	const char *dir = rec_str(rec, "direction"), *registry = rec_str(rec, "registry");
+	int ifindex = rec->ifindex;
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-		    .attach_point = dir && !strcmp(dir, "ingress") ? BPF_TC_INGRESS : BPF_TC_EGRESS);
-	struct clsact_key key = { .netns_ino = (uint64_t)rec_int(rec, "netns_ino"),
-				  .ifindex = (uint32_t)ifindex };
-	uint32_t handle = (uint32_t)rec_int(rec, "handle"), prio = (uint32_t)rec_int(rec, "priority");
-	struct json_object *v;
+		    .attach_point = rec->ingress ? BPF_TC_INGRESS : BPF_TC_EGRESS);
+	struct clsact_key key = { .netns_ino = rec->netns_ino, .ifindex = (uint32_t)ifindex };
+	uint32_t handle = rec->handle, prio = rec->priority;
 	uint64_t ino = 0;
 	int users, err = 0;
 
@@ -310,8 +274,7 @@ static int remove_clsact(struct json_object *rec)
 			"went with it\n", ifindex);
 		goto registry;
 	}
-	if (json_object_object_get_ex(rec, "attached", &v) && json_object_get_boolean(v) &&
-	    clsact_filter_is_ours(&hook, handle, prio)) {
+	if (rec->attached && clsact_filter_is_ours(&hook, handle, prio)) {
 		LIBBPF_OPTS(bpf_tc_opts, opts, .handle = handle, .priority = prio);
 
 		err = bpf_tc_detach(&hook, &opts);
@@ -319,8 +282,7 @@ static int remove_clsact(struct json_object *rec)
 			err = 0;
 	}
 registry:
-	if (!registry || !json_object_object_get_ex(rec, "registered", &v) ||
-	    !json_object_get_boolean(v))
+	if (!registry || !rec->registered)
 		return err;
 	users = registry_add(registry, &key, -1, false);
 	if (users == 0 && ino == key.netns_ino && clsact_filter_count(ifindex) == 0) {
@@ -331,32 +293,28 @@ registry:
 	return err;
 }
 
-int attach_remove(struct json_object *rec)
+int attach_remove(const struct state_record *rec, const char *link_pin, const char *registry_pin)
 {
-	const char *kind = rec_str(rec, "kind"), *link = rec_str(rec, "link");
-	const char *netns = rec_str(rec, "netns");
 	int saved = -1, nsfd, err;
 
-	if (!kind)
-		return -EINVAL;
 	err = shaping_remove(rec);
 	if (err != 1)
 		return err;
-	if (strcmp(kind, "clsact")) {
+	if (rec->kind != STATE_REC_CLSACT) {
 		/* a pinned link detaches when its last reference, the pin, goes */
-		if (link && unlink(link) && errno != ENOENT)
+		if (link_pin && unlink(link_pin) && errno != ENOENT)
 			return -errno;
 		return 0;
 	}
-	if (netns) {
-		nsfd = open(netns, O_RDONLY | O_CLOEXEC);
+	if (rec->netns[0]) {
+		nsfd = open(rec->netns, O_RDONLY | O_CLOEXEC);
 		if (nsfd >= 0) {
 			if (netns_enter(nsfd, &saved))
 				saved = -1;
 			close(nsfd);
 		}
 	}
-	err = remove_clsact(rec);
+	err = remove_clsact(rec, registry_pin);
 	if (saved >= 0)
 		netns_leave(saved);
 	return err;

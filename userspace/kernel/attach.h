@@ -2,7 +2,7 @@
 /*
  * Attaching faultline's programs and removing them again: tc programs as tcx links (kernel >= 6.6)
  * or as direct-action cls_bpf filters on clsact (older kernels), cgroup programs as bpf_links.
- * Every attachment is described by a JSON record (kept in the plan's metadata) from which
+ * Every attachment is described by a state record (kept in the plan's description) from which
  * attach_remove() can undo it from any faultline process.
  */
 #ifndef FAULTLINE_ATTACH_H
@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <json-c/json.h>
+#include "state/store.h"
 
 enum tc_mode {
 	TC_MODE_AUTO,
@@ -32,20 +32,28 @@ struct tc_attach_req {
 	const char *netns_path; /* enter this netns for the attach; NULL: the caller's */
 	uint64_t netns_ino; /* inode of the netns the device is in */
 	enum tc_mode mode; /* TCX or CLSACT (resolved, not AUTO) */
-	const char *link_pin; /* tcx: where to pin the link */
+	const char *link_pin; /* tcx: where to pin the link (a state_pin_path) */
 	const char *registry_pin; /* clsact: the pinned map counting faultline's users of a clsact */
 	uint32_t handle; /* clsact: filter handle to use */
+	/* clsact: called with the record before the filter is attached, so that a process killed
+	 * in between leaves a record of the clsact it created or counted */
+	int (*record)(void *ctx, const struct state_record *rec);
+	void *ctx;
 };
 
-/* Attach; on success *record describes the attachment for attach_remove(). */
-int attach_tc(const struct tc_attach_req *req, struct json_object **record);
+/* Attach; rec (its what and link set by the caller) gets what attach_remove() needs. */
+int attach_tc(const struct tc_attach_req *req, struct state_record *rec);
 
 /* Attach a cgroup program to cgroup dir and pin the link at link_pin. */
 int attach_cgroup(int prog_fd, const char *cgroup_dir, int attach_type, const char *link_pin,
-		  struct json_object **record);
+		  struct state_record *rec);
 
-/* Undo an attachment from its record. Missing objects (already gone) are not errors. */
-int attach_remove(struct json_object *record);
+/*
+ * Undo an attachment (any record kind, qdiscs and IFBs too) from its record. link_pin: the
+ * record's pinned link (tcx, cgroup), registry_pin: the clsact registry. Missing objects (already
+ * gone) are not errors.
+ */
+int attach_remove(const struct state_record *rec, const char *link_pin, const char *registry_pin);
 
 
 #endif /* FAULTLINE_ATTACH_H */

@@ -6,8 +6,7 @@
 
 #include <linux/capability.h>
 
-#include "cli/commands.h"
-#include "common/out.h"
+#include "kernel/privileges.h"
 
 #ifndef CAP_BPF
 #define CAP_BPF 39 /* since 5.8; older headers lack it */
@@ -30,7 +29,7 @@ static int effective_caps(uint64_t *caps)
 	return found ? 0 : -1;
 }
 
-int require_privileges(const char *command)
+int privileges_missing(char *missing, size_t len)
 {
 	static const struct {
 		int cap;
@@ -42,20 +41,18 @@ int require_privileges(const char *command)
 		{ CAP_SYS_ADMIN, "CAP_SYS_ADMIN", "enter network namespaces and mount bpffs" },
 		{ CAP_SYS_PTRACE, "CAP_SYS_PTRACE", "read pods' processes' namespaces" },
 	};
-	char missing[256] = "";
 	uint64_t caps = 0;
 	size_t i;
 
+	if (len)
+		missing[0] = '\0';
 	if (effective_caps(&caps))
 		caps = 0;
 	for (i = 0; i < sizeof(needed) / sizeof(needed[0]); i++) {
 		if (caps & (1ULL << needed[i].cap))
 			continue;
-		snprintf(missing + strlen(missing), sizeof(missing) - strlen(missing), "%s%s (to %s)",
+		snprintf(missing + strlen(missing), len - strlen(missing), "%s%s (to %s)",
 			 missing[0] ? ", " : "", needed[i].name, needed[i].why);
 	}
-	if (!missing[0])
-		return 0;
-	out_error("%s: missing privileges: %s; run as root or grant them", command, missing);
-	return 1;
+	return missing[0] != '\0';
 }

@@ -79,7 +79,7 @@ static int need_netem(const struct plan_fault *f, const struct shaping_caps *cap
 
 int shaping_plan(const struct plan *plan, const size_t *faults, size_t nfaults,
 		 const struct shaping_caps *caps, enum shaping_kind *kinds,
-		 enum shaping_kind *device_kind, char *err, size_t errlen)
+		 enum shaping_kind *device_kind, size_t *culprit, char *err, size_t errlen)
 {
 	const struct plan_fault *explicit_edt = NULL, *netem_one = NULL;
 	size_t i, nnetem = 0;
@@ -89,6 +89,7 @@ int shaping_plan(const struct plan *plan, const size_t *faults, size_t nfaults,
 	for (i = 0; i < nfaults; i++) {
 		const struct plan_fault *f = &plan->faults[faults[i]];
 
+		*culprit = faults[i];
 		kinds[i] = SHAPING_NONE;
 		if (!shaping_fault_waits(f))
 			continue;
@@ -115,6 +116,7 @@ int shaping_plan(const struct plan *plan, const size_t *faults, size_t nfaults,
 		}
 	}
 	if (netem_one && explicit_edt) {
+		*culprit = (size_t)(netem_one - plan->faults);
 		errf(err, errlen, "faults %s and %s: backend edt and netem on the same target need "
 		     "two root qdiscs on one device; give them the same backend",
 		     explicit_edt->name, netem_one->name);
@@ -127,6 +129,7 @@ int shaping_plan(const struct plan *plan, const size_t *faults, size_t nfaults,
 		if (netem_one)
 			kinds[i] = SHAPING_NETEM;
 		if (kinds[i] == SHAPING_NETEM) {
+			*culprit = faults[i];
 			ret = need_netem(&plan->faults[faults[i]], caps, err, errlen);
 			if (ret)
 				return ret;
@@ -135,6 +138,7 @@ int shaping_plan(const struct plan *plan, const size_t *faults, size_t nfaults,
 		*device_kind = kinds[i];
 	}
 	if (nnetem > SHAPING_MAX_NETEM_FAULTS) {
+		*culprit = faults[nfaults - 1];
 		errf(err, errlen, "target %s: at most %d netem-backed faults on one target",
 		     plan->targets[plan->faults[faults[0]].target].name, SHAPING_MAX_NETEM_FAULTS);
 		return -EINVAL;
@@ -285,67 +289,21 @@ static uint32_t root_handle(const struct shaping_device *dev)
 	return (dev->kind == SHAPING_EDT ? FQ_HANDLE : FLT_PRIO_HANDLE) << 16;
 }
 
-static struct json_object *record_new(const char *kind, const struct shaping_device *dev,
-				      int ifindex)
+static void record_init(struct state_record *rec, enum state_rec_kind kind,
+			const struct shaping_device *dev, int ifindex, const char *ifname)
 {
-	struct json_object *rec = json_object_new_object();
-
-	json_object_object_add(rec, "kind", json_object_new_string(kind));
-	json_object_object_add(rec, "ifindex", json_object_new_int(ifindex));
-	json_object_object_add(rec, "netns", dev->netns_path ? json_object_new_string(dev->netns_path)
-							     : NULL);
-	json_object_object_add(rec, "netns_ino", json_object_new_uint64(dev->netns_ino));
-	return rec;
+	memset(rec, 0, sizeof(*rec));
+	rec->kind = kind;
+	rec->ifindex = ifindex;
+	snprintf(rec->ifname, sizeof(rec->ifname), "%s", ifname);
+	snprintf(rec->netns, sizeof(rec->netns), "%s", dev->netns_path ? dev->netns_path : "");
+	rec->netns_ino = dev->netns_ino;
+	shaping_what(kind == STATE_REC_IFB, dev->ifname, rec->what, sizeof(rec->what));
 }
 
-static struct json_object *saved_to_json(const struct qdisc_saved *s)
+void shaping_what(bool ifb, const char *ifname, char *buf, size_t len)
 {
-	struct json_object *o = json_object_new_object();
-	char *hex = malloc(s->options_len * 2 + 1);
-	size_t i;
-
-	json_object_object_add(o, "default", json_object_new_boolean(s->is_default));
-	json_object_object_add(o, "qdisc", json_object_new_string(s->kind));
-	json_object_object_add(o, "handle", json_object_new_int64(s->handle));
-	json_object_object_add(o, "has_options", json_object_new_boolean(s->has_options));
-	json_object_object_add(o, "options_nested", json_object_new_boolean(s->options_nested));
-	if (hex) {
-		for (i = 0; i < s->options_len; i++)
-			sprintf(hex + 2 * i, "%02x", s->options[i]);
-		hex[2 * s->options_len] = '\0';
-		json_object_object_add(o, "options", json_object_new_string(hex));
-		free(hex);
-	}
-	return o;
-}
-
-static int saved_from_json(struct json_object *o, struct qdisc_saved *s)
-{
-	struct json_object *v;
-	const char *hex;
-	size_t i, n;
-
-	memset(s, 0, sizeof(*s));
-	if (!o)
-		return -EINVAL;
-	s->is_default = json_object_object_get_ex(o, "default", &v) && json_object_get_boolean(v);
-	if (json_object_object_get_ex(o, "qdisc", &v))
-		snprintf(s->kind, sizeof(s->kind), "%s", json_object_get_string(v));
-	if (json_object_object_get_ex(o, "handle", &v))
-		s->handle = (uint32_t)json_object_get_int64(v);
-	s->has_options = json_object_object_get_ex(o, "has_options", &v) &&
-			 json_object_get_boolean(v);
-	s->options_nested = json_object_object_get_ex(o, "options_nested", &v) &&
-			    json_object_get_boolean(v);
-	hex = json_object_object_get_ex(o, "options", &v) ? json_object_get_string(v) : "";
-	n = strlen(hex) / 2;
-	if (n > sizeof(s->options))
-		return -E2BIG;
-	for (i = 0; i < n; i++)
-		if (sscanf(hex + 2 * i, "%2hhx", &s->options[i]) != 1)
-			return -EINVAL;
-	s->options_len = n;
-	return 0;
+	snprintf(buf, len, ifb ? "ifb for %s's ingress" : "queue on %s", ifname);
 }
 
 /* Qdiscs whose classes are made one by one with `tc class add`, not by the qdisc itself. */
@@ -360,55 +318,64 @@ static bool handmade_classes(const char *kind)
 	return false;
 }
 
-static int setup_egress_queue(const struct shaping_device *dev,
-			      int (*record)(void *, struct json_object *), void *ctx, char *err,
-			      size_t errlen)
+static int setup_egress_queue(const struct shaping_device *dev, shaping_record_fn record,
+			      void *ctx, char *err, size_t errlen)
 {
-	struct qdisc_saved saved;
-	struct json_object *rec;
+	struct state_record *rec = calloc(1, sizeof(*rec));
+	struct qdisc_saved *saved = rec ? &rec->saved : NULL;
 	int ret, classes, children;
 
-	ret = qdisc_root_save(dev->ifindex, &saved);
+	if (!rec)
+		return -ENOMEM;
+	ret = qdisc_root_save(dev->ifindex, saved);
 	if (ret) {
 		errf(err, errlen, "interface %s: reading its root qdisc failed: %s", dev->ifname,
 		     strerror(-ret));
-		return ret;
+		goto out;
 	}
-	if (saved.handle >> 16 == FQ_HANDLE || saved.handle >> 16 == FLT_PRIO_HANDLE) {
+	if (saved->handle >> 16 == FQ_HANDLE || saved->handle >> 16 == FLT_PRIO_HANDLE) {
 		errf(err, errlen, "interface %s: another faultline plan already delays or shapes its "
 		     "traffic; one plan at a time can (revert the other first)", dev->ifname);
-		return -EBUSY;
+		ret = -EBUSY;
+		goto out;
 	}
 	/*
 	 * Only the root can be put back: refuse a tree someone built under it, qdiscs added under
 	 * its classes, or classes of a qdisc whose classes are made by hand (htb's, hfsc's...).
 	 * prio's bands and tbf's class are the qdisc's own and come back with it.
 	 */
-	children = saved.is_default ? 0 : qdisc_child_count(dev->ifindex);
-	classes = saved.is_default || !handmade_classes(saved.kind)
+	children = saved->is_default ? 0 : qdisc_child_count(dev->ifindex);
+	classes = saved->is_default || !handmade_classes(saved->kind)
 			  ? 0
 			  : qdisc_root_class_count(dev->ifindex);
 	if (children != 0 || classes != 0) {
 		errf(err, errlen, "interface %s: its root qdisc %s %x: has %s under it; faultline "
 		     "would have to replace it and could not restore them; remove them first",
-		     dev->ifname, saved.kind, saved.handle >> 16,
+		     dev->ifname, saved->kind, saved->handle >> 16,
 		     children < 0 || classes < 0 ? "unreadable qdiscs or classes"
 		     : children ? "qdiscs added" : "classes");
-		return -ENOTSUP;
+		ret = -ENOTSUP;
+		goto out;
 	}
-	rec = record_new("qdisc", dev, dev->ifindex);
-	json_object_object_add(rec, "ifname", json_object_new_string(dev->ifname));
-	json_object_object_add(rec, "handle", json_object_new_int64(root_handle(dev)));
-	json_object_object_add(rec, "saved", saved_to_json(&saved));
+	{
+		struct qdisc_saved keep = *saved;
+
+		record_init(rec, STATE_REC_QDISC, dev, dev->ifindex, dev->ifname);
+		rec->saved = keep;
+	}
+	rec->handle = root_handle(dev);
 	ret = record(ctx, rec);
-	return ret ?: install_root(dev, dev->ifindex, err, errlen);
+	ret = ret ?: install_root(dev, dev->ifindex, err, errlen);
+out:
+	free(rec);
+	return ret;
 }
 
-static int setup_ifb(const struct shaping_device *dev, int (*record)(void *, struct json_object *),
-		     void *ctx, int *ifb_ifindex, char *err, size_t errlen)
+static int setup_ifb(const struct shaping_device *dev, shaping_record_fn record, void *ctx,
+		     int *ifb_ifindex, char *err, size_t errlen)
 {
 	char name[IF_NAMESIZE];
-	struct json_object *rec;
+	struct state_record *rec;
 	int ret;
 
 	snprintf(name, sizeof(name), "flt-ifb-%d", dev->ifindex);
@@ -423,9 +390,12 @@ static int setup_ifb(const struct shaping_device *dev, int (*record)(void *, str
 		     dev->ifname, name, strerror(-ret));
 		return ret;
 	}
-	rec = record_new("ifb", dev, *ifb_ifindex);
-	json_object_object_add(rec, "ifname", json_object_new_string(name));
+	rec = calloc(1, sizeof(*rec));
+	if (!rec)
+		return -ENOMEM;
+	record_init(rec, STATE_REC_IFB, dev, *ifb_ifindex, name);
 	ret = record(ctx, rec);
+	free(rec);
 	return ret ?: install_root(dev, *ifb_ifindex, err, errlen);
 }
 
@@ -453,9 +423,8 @@ static int enter_netns(const char *path, uint64_t ino, int *saved)
 	return 0;
 }
 
-int shaping_setup(const struct shaping_device *dev,
-		  int (*record)(void *ctx, struct json_object *rec), void *ctx, int *ifb_ifindex,
-		  char *err, size_t errlen)
+int shaping_setup(const struct shaping_device *dev, shaping_record_fn record, void *ctx,
+		  int *ifb_ifindex, char *err, size_t errlen)
 {
 	int saved, ret;
 
@@ -477,26 +446,9 @@ int shaping_setup(const struct shaping_device *dev,
 	return ret;
 }
 
-static int64_t rec_int(struct json_object *rec, const char *key)
+static int remove_qdisc(const struct state_record *rec, int ifindex)
 {
-	struct json_object *v;
-
-	return json_object_object_get_ex(rec, key, &v) ? json_object_get_int64(v) : 0;
-}
-
-static const char *rec_str(struct json_object *rec, const char *key)
-{
-	struct json_object *v;
-
-	return json_object_object_get_ex(rec, key, &v) && json_object_is_type(v, json_type_string)
-		       ? json_object_get_string(v)
-		       : NULL;
-}
-
-static int remove_qdisc(struct json_object *rec, int ifindex)
-{
-	struct qdisc_saved saved, now;
-	struct json_object *o = NULL;
+	struct qdisc_saved now;
 	int ret;
 
 	ret = qdisc_root_save(ifindex, &now);
@@ -504,37 +456,32 @@ static int remove_qdisc(struct json_object *rec, int ifindex)
 		return 0; /* the device is gone, and its qdiscs with it */
 	if (ret)
 		return ret;
-	if (now.handle != (uint32_t)rec_int(rec, "handle")) {
+	if (now.handle != rec->handle) {
 		/* not faultline's root (any more): never delete a qdisc we did not create */
 		pr_debug("interface %d: its root qdisc is not faultline's; left as it is\n", ifindex);
 		return 0;
 	}
-	json_object_object_get_ex(rec, "saved", &o);
-	ret = saved_from_json(o, &saved);
-	return ret ?: qdisc_root_restore(ifindex, &saved);
+	return qdisc_root_restore(ifindex, &rec->saved);
 }
 
-static int remove_ifb(struct json_object *rec, int ifindex)
+static int remove_ifb(const struct state_record *rec, int ifindex)
 {
-	const char *want = rec_str(rec, "ifname");
 	char name[IF_NAMESIZE];
 
 	/* the ifindex may have been reused since: delete only the device of the name we gave */
-	if (!if_indextoname((unsigned int)ifindex, name) || !want || strcmp(name, want))
+	if (!if_indextoname((unsigned int)ifindex, name) || strcmp(name, rec->ifname))
 		return 0;
 	return ifb_delete(ifindex);
 }
 
-int shaping_remove(struct json_object *rec)
+int shaping_remove(const struct state_record *rec)
 {
-	const char *kind = rec_str(rec, "kind");
-	int ifindex = (int)rec_int(rec, "ifindex"), saved, ret;
-	bool qdisc;
+	int ifindex = rec->ifindex, saved, ret;
+	bool qdisc = rec->kind == STATE_REC_QDISC;
 
-	if (!kind || (strcmp(kind, "qdisc") && strcmp(kind, "ifb")))
+	if (!qdisc && rec->kind != STATE_REC_IFB)
 		return 1;
-	qdisc = !strcmp(kind, "qdisc");
-	ret = enter_netns(rec_str(rec, "netns"), (uint64_t)rec_int(rec, "netns_ino"), &saved);
+	ret = enter_netns(rec->netns[0] ? rec->netns : NULL, rec->netns_ino, &saved);
 	if (ret) {
 		/* a namespace that is gone took its devices and qdiscs with it */
 		pr_debug("interface %d: its network namespace is gone or out of reach\n", ifindex);

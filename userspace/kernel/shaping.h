@@ -12,9 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <json-c/json.h>
-
 #include "plan/plan.h"
+#include "state/store.h"
 
 enum shaping_kind {
 	SHAPING_NONE, /* no waiting: blackhole, reject, plain loss only */
@@ -36,11 +35,12 @@ bool shaping_fault_waits(const struct plan_fault *fault);
 
 /*
  * The backend of each of a target's faults (kinds[i] for faults[i]) and the kind of queue its
- * devices get. -EINVAL (exit 2) with err naming the fault and the missing qdisc or the conflict.
+ * devices get. -EINVAL (exit 2) with err naming the fault and the missing qdisc or the conflict,
+ * and *culprit that fault's index in plan->faults.
  */
 int shaping_plan(const struct plan *plan, const size_t *faults, size_t nfaults,
 		 const struct shaping_caps *caps, enum shaping_kind *kinds,
-		 enum shaping_kind *device_kind, char *err, size_t errlen);
+		 enum shaping_kind *device_kind, size_t *culprit, char *err, size_t errlen);
 
 /* The netem class a netem-backed fault steers to: its band among the target's netem faults. */
 uint32_t shaping_netem_classid(size_t netem_index);
@@ -70,11 +70,14 @@ void shaping_sides(unsigned int directions, bool swap, bool *egress_queue, bool 
  * the next is made, so that a failure or a crash leaves it known for shaping_remove().
  * *ifb_ifindex: the IFB made (0 if none).
  */
-int shaping_setup(const struct shaping_device *dev,
-		  int (*record)(void *ctx, struct json_object *rec), void *ctx, int *ifb_ifindex,
-		  char *err, size_t errlen);
+/* How status names a device's queue (ifb false) or its IFB (ifb true): "queue on eth0". */
+void shaping_what(bool ifb, const char *ifname, char *buf, size_t len);
 
-/* Undo a record of kind "qdisc" or "ifb"; 1 if rec is not one of them. */
-int shaping_remove(struct json_object *rec);
+typedef int (*shaping_record_fn)(void *ctx, const struct state_record *rec);
+int shaping_setup(const struct shaping_device *dev, shaping_record_fn record, void *ctx,
+		  int *ifb_ifindex, char *err, size_t errlen);
+
+/* Undo a record of kind STATE_REC_QDISC or STATE_REC_IFB; 1 if rec is not one of them. */
+int shaping_remove(const struct state_record *rec);
 
 #endif /* FAULTLINE_SHAPING_H */

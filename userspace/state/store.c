@@ -2,7 +2,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <linux/magic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,14 +15,16 @@
 
 #include <bpf/bpf.h>
 
-#include "kernel/attach.h"
 #include "common/log.h"
-#include "cli/commands.h"
-#include "common/out.h"
 #include "state/store.h"
 
 #define STATE_DEFAULT_ROOT "/sys/fs/bpf/faultline"
-#define META_MAX_BYTES (1U << 20)
+#define META_PIN "flt_meta"
+#define META_TMP_PIN "flt_meta_new" /* bpffs refuses names with a dot */
+#define META_MAX_BYTES (4U << 20)
+#define DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+
+static void plan_fd_forget(struct state_store *st);
 
 const char *state_root(void)
 {
@@ -41,83 +42,110 @@ uint64_t mono_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-int state_path(char *buf, size_t len, const char *name, const char *file)
+int state_check_name(const char *name, struct flt_error *err)
 {
-	int n;
+	size_t i, len = name ? strlen(name) : 0;
 
-	if (file)
-		n = snprintf(buf, len, "%s/plans/%s/%s", state_root(), name, file);
-	else if (name)
-		n = snprintf(buf, len, "%s/plans/%s", state_root(), name);
-	else
-		n = snprintf(buf, len, "%s/plans", state_root());
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+	for (i = 0; i < len; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+		      name[i] == '-'))
+			break;
+	if (len >= 1 && len < STATE_NAME_MAX && i == len)
+		return 0;
+	return flt_fail(err, FLT_ERR_INPUT, EINVAL,
+			"plan name \"%.80s\": invalid plan name: use a-z, 0-9 and '-', 1 to %d "
+			"characters",
+			name ? name : "", STATE_NAME_MAX - 1);
 }
 
-static int mkdir_p(const char *path)
+/* The root's parent, which must be on bpffs (mounted here at /sys/fs/bpf if it is not). */
+static int mount_bpffs(const char *parent, struct flt_error *err)
 {
-	char tmp[PATH_MAX];
-	char *p;
-
-	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	for (p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0700) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-int state_init(void)
-{
-	char parent[PATH_MAX], *slash;
 	struct statfs sfs;
 
-	snprintf(parent, sizeof(parent), "%s", state_root());
-	slash = strrchr(parent, '/');
-	if (!slash || slash == parent)
-		return -EINVAL;
-	*slash = '\0';
 	if (statfs(parent, &sfs) == 0 && sfs.f_type == BPF_FS_MAGIC)
 		return 0;
 	/* bpffs is not mounted on every system (kernel-facts.md): mount it where pins are expected */
-	if (strcmp(parent, "/sys/fs/bpf")) {
-		pr_warn("%s is not on a bpf filesystem\n", parent);
-		return -ENOTSUP;
-	}
-	if (mount("bpf", parent, "bpf", 0, "mode=0700")) {
-		pr_warn("cannot mount bpffs at %s: %s\n", parent, strerror(errno));
-		return -errno;
-	}
+	if (strcmp(parent, "/sys/fs/bpf"))
+		return flt_fail(err, FLT_ERR_SYSTEM, ENOTSUP, "%s is not on a bpf filesystem",
+				parent);
+	if (mount("bpf", parent, "bpf", 0, "mode=0700"))
+		return flt_fail(err, FLT_ERR_SYSTEM, errno, "cannot mount bpffs at %s: %s", parent,
+				strerror(errno));
 	pr_debug("mounted bpffs at %s\n", parent);
 	return 0;
 }
 
-int state_lock(void)
+static int open_plans(struct state_store *st, bool create)
+{
+	if (st->plans_fd >= 0)
+		return 0;
+	if (st->root_fd < 0)
+		return -ENOENT;
+	if (create && mkdirat(st->root_fd, "plans", 0700) && errno != EEXIST)
+		return -errno;
+	st->plans_fd = openat(st->root_fd, "plans", DIR_FLAGS);
+	return st->plans_fd < 0 ? -errno : 0;
+}
+
+int state_open(struct state_store *st, bool create, struct flt_error *err)
 {
 	char parent[PATH_MAX], *slash;
-	int fd;
+	const char *base;
+	int parent_fd, ret;
 
-	/* the root itself goes away with the last plan: lock the folder that holds it */
-	snprintf(parent, sizeof(parent), "%s", state_root());
+	memset(st, 0, sizeof(*st));
+	st->root_fd = st->plans_fd = st->lock_fd = st->plan_fd = -1;
+	snprintf(st->root, sizeof(st->root), "%s", state_root());
+	snprintf(parent, sizeof(parent), "%s", st->root);
 	slash = strrchr(parent, '/');
-	if (slash && slash != parent)
-		*slash = '\0';
-	fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	if (flock(fd, LOCK_EX)) {
-		close(fd);
-		return -errno;
+	if (!slash || slash == parent || !slash[1])
+		return flt_fail(err, FLT_ERR_INPUT, EINVAL,
+				"state folder %s: must be an absolute path below a bpffs mount", st->root);
+	*slash = '\0';
+	base = slash + 1;
+	ret = mount_bpffs(parent, err);
+	if (ret)
+		return ret;
+	parent_fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (parent_fd < 0)
+		return flt_fail(err, FLT_ERR_SYSTEM, errno, "cannot open %s: %s", parent,
+				strerror(errno));
+	if (flock(parent_fd, LOCK_EX)) {
+		ret = flt_fail(err, FLT_ERR_SYSTEM, errno, "cannot lock %s: %s", parent,
+			       strerror(errno));
+		close(parent_fd);
+		return ret;
 	}
-	return fd; /* held until exit */
+	st->lock_fd = parent_fd;
+	if (create && mkdirat(parent_fd, base, 0700) && errno != EEXIST)
+		goto fail;
+	st->root_fd = openat(parent_fd, base, DIR_FLAGS);
+	if (st->root_fd < 0 && (errno != ENOENT || create))
+		goto fail;
+	ret = open_plans(st, create);
+	if (ret && (ret != -ENOENT || create)) {
+		errno = -ret;
+		goto fail;
+	}
+	return 0;
+fail:
+	ret = flt_fail(err, FLT_ERR_SYSTEM, errno, "cannot open faultline's state in %s: %s",
+		       st->root, strerror(errno));
+	state_close(st);
+	return ret;
+}
+
+void state_close(struct state_store *st)
+{
+	plan_fd_forget(st);
+	if (st->plans_fd >= 0)
+		close(st->plans_fd);
+	if (st->root_fd >= 0)
+		close(st->root_fd);
+	if (st->lock_fd >= 0)
+		close(st->lock_fd); /* releases the flock */
+	st->plans_fd = st->root_fd = st->lock_fd = -1;
 }
 
 void state_names_free(char **names, size_t n)
@@ -134,22 +162,29 @@ static int name_cmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int state_plan_names(char ***names, size_t *n)
+int state_plan_names(struct state_store *st, char ***names, size_t *n)
 {
-	char path[PATH_MAX], **list = NULL, **grown;
+	char **list = NULL, **grown;
 	struct dirent *de;
 	size_t count = 0;
+	int fd;
 	DIR *d;
 
 	*names = NULL;
 	*n = 0;
-	if (state_path(path, sizeof(path), NULL, NULL))
-		return -ENAMETOOLONG;
-	d = opendir(path);
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
+	if (st->plans_fd < 0)
+		return 0;
+	fd = dup(st->plans_fd);
+	d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return -errno;
+	}
+	rewinddir(d);
 	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
+		/* only folders with a valid plan name are plans: anything else is not ours */
+		if (de->d_type != DT_DIR || state_check_name(de->d_name, NULL))
 			continue;
 		grown = realloc(list, (count + 1) * sizeof(*list));
 		if (!grown)
@@ -160,18 +195,89 @@ int state_plan_names(char ***names, size_t *n)
 			count++;
 	}
 	closedir(d);
-	qsort(list, count, sizeof(*list), name_cmp);
+	if (count)
+		qsort(list, count, sizeof(*list), name_cmp);
 	*names = list;
 	*n = count;
 	return 0;
 }
 
-int state_map_create_pinned(enum bpf_map_type type, const char *name, uint32_t key_size,
-			    uint32_t value_size, uint32_t max_entries, const char *pin)
+int state_plan_create(struct state_store *st, const char *name)
+{
+	int ret;
+
+	if (state_check_name(name, NULL))
+		return -EINVAL;
+	ret = open_plans(st, true);
+	if (ret)
+		return ret;
+	return mkdirat(st->plans_fd, name, 0700) ? -errno : 0;
+}
+
+bool state_plan_exists(struct state_store *st, const char *name)
+{
+	struct stat sb;
+
+	return st->plans_fd >= 0 && !state_check_name(name, NULL) &&
+	       !fstatat(st->plans_fd, name, &sb, AT_SYMLINK_NOFOLLOW) && S_ISDIR(sb.st_mode);
+}
+
+/* An fd on plans/<name>, kept in the store so that pin paths through it stay valid. */
+static int plan_fd(struct state_store *st, const char *name)
+{
+	int fd;
+
+	if (state_check_name(name, NULL) || st->plans_fd < 0)
+		return -EINVAL;
+	if (st->plan_fd >= 0 && !strcmp(st->plan_name, name))
+		return st->plan_fd;
+	fd = openat(st->plans_fd, name, DIR_FLAGS);
+	if (fd < 0)
+		return -errno;
+	if (st->plan_fd >= 0)
+		close(st->plan_fd);
+	st->plan_fd = fd;
+	snprintf(st->plan_name, sizeof(st->plan_name), "%s", name);
+	return fd;
+}
+
+static void plan_fd_forget(struct state_store *st)
+{
+	if (st->plan_fd >= 0)
+		close(st->plan_fd);
+	st->plan_fd = -1;
+	st->plan_name[0] = '\0';
+}
+
+static int fd_path(int fd, const char *file, char *buf, size_t len)
+{
+	int n;
+
+	if (fd < 0)
+		return fd;
+	if (strchr(file, '/') || !strcmp(file, ".") || !strcmp(file, ".."))
+		return -EINVAL;
+	n = snprintf(buf, len, "/proc/self/fd/%d/%s", fd, file);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int state_pin_path(struct state_store *st, const char *name, const char *file, char *buf,
+		   size_t len)
+{
+	return fd_path(plan_fd(st, name), file, buf, len);
+}
+
+int state_root_path(struct state_store *st, const char *file, char *buf, size_t len)
+{
+	return fd_path(st->root_fd, file, buf, len);
+}
+
+int state_map_create_pinned(int type, const char *name, uint32_t key_size, uint32_t value_size,
+			    uint32_t max_entries, const char *pin)
 {
 	int fd, err;
 
-	fd = bpf_map_create(type, name, key_size, value_size, max_entries, NULL);
+	fd = bpf_map_create((enum bpf_map_type)type, name, key_size, value_size, max_entries, NULL);
 	if (fd < 0)
 		return fd;
 	err = bpf_obj_pin(fd, pin);
@@ -182,221 +288,141 @@ int state_map_create_pinned(enum bpf_map_type type, const char *name, uint32_t k
 	return fd;
 }
 
-int state_meta_write(const char *name, struct json_object *meta)
+int state_desc_write(struct state_store *st, const struct state_desc *d)
 {
-	const char *text = json_object_to_json_string_ext(meta, JSON_C_TO_STRING_PLAIN);
-	size_t need = strlen(text) + 1;
-	struct bpf_map_info info = {};
-	uint32_t info_len = sizeof(info), key = 0, size;
-	char pin[PATH_MAX], *buf;
-	int fd, err;
+	char pin[PATH_MAX], *text, *buf;
+	uint32_t key = 0, size;
+	size_t need;
+	int fd, dfd, err;
 
-	if (need > META_MAX_BYTES)
+	dfd = plan_fd(st, d->name);
+	if (dfd < 0)
+		return dfd;
+	text = desc_to_json(d);
+	if (!text)
+		return -ENOMEM;
+	need = strlen(text) + 1;
+	if (need > META_MAX_BYTES) {
+		free(text);
 		return -E2BIG;
-	err = state_path(pin, sizeof(pin), name, "flt_meta");
-	if (err)
-		return err;
-	fd = bpf_obj_get(pin);
-	if (fd >= 0 && (bpf_map_get_info_by_fd(fd, &info, &info_len) || info.value_size < need)) {
-		close(fd);
-		unlink(pin);
-		fd = -ENOENT;
 	}
-	if (fd < 0) {
-		size = (uint32_t)((need * 2 + 4095) & ~4095UL);
-		/* the metadata: a one-element array map whose value is the JSON text */
-		fd = state_map_create_pinned(BPF_MAP_TYPE_ARRAY, "flt_meta", sizeof(uint32_t), size,
-					     1, pin);
-		if (fd < 0)
-			return fd;
-		info.value_size = size;
-	}
-	buf = calloc(1, info.value_size);
+	size = (uint32_t)((need + 4095) & ~4095UL);
+	buf = calloc(1, size);
 	if (!buf) {
-		close(fd);
+		free(text);
 		return -ENOMEM;
 	}
 	memcpy(buf, text, need);
+	free(text);
+	unlinkat(dfd, META_TMP_PIN, 0);
+	err = state_pin_path(st, d->name, META_TMP_PIN, pin, sizeof(pin));
+	/* the description: a one-element array map whose value is the JSON text */
+	fd = err ?: state_map_create_pinned(BPF_MAP_TYPE_ARRAY, "flt_meta", sizeof(uint32_t), size,
+					    1, pin);
+	if (fd < 0) {
+		free(buf);
+		return fd;
+	}
 	err = bpf_map_update_elem(fd, &key, buf, BPF_ANY);
-	free(buf);
 	close(fd);
+	free(buf);
+	/* bpffs renames like any filesystem: a reader sees the old description or the new one */
+	if (!err && renameat(dfd, META_TMP_PIN, dfd, META_PIN))
+		err = -errno;
+	if (err)
+		unlinkat(dfd, META_TMP_PIN, 0);
 	return err;
 }
 
-int state_meta_read(const char *name, struct json_object **meta)
+int state_desc_read(struct state_store *st, const char *name, struct state_desc *d)
 {
 	struct bpf_map_info info = {};
 	uint32_t info_len = sizeof(info), key = 0;
 	char pin[PATH_MAX], *buf = NULL;
 	int fd, err;
 
-	*meta = NULL;
-	err = state_path(pin, sizeof(pin), name, "flt_meta");
+	memset(d, 0, sizeof(*d));
+	err = state_pin_path(st, name, META_PIN, pin, sizeof(pin));
 	if (err)
 		return err;
 	fd = bpf_obj_get(pin);
 	if (fd < 0)
 		return fd;
 	err = bpf_map_get_info_by_fd(fd, &info, &info_len);
-	if (err)
-		goto out;
-	buf = calloc(1, (size_t)info.value_size + 1);
-	if (!buf) {
-		err = -ENOMEM;
-		goto out;
-	}
-	err = bpf_map_lookup_elem(fd, &key, buf);
-	if (err)
-		goto out;
-	*meta = json_tokener_parse(buf);
-	if (!*meta)
+	if (!err && (info.type != BPF_MAP_TYPE_ARRAY || info.value_size > META_MAX_BYTES))
 		err = -EBADMSG;
-out:
+	buf = err ? NULL : calloc(1, (size_t)info.value_size + 1);
+	if (!err && !buf)
+		err = -ENOMEM;
+	err = err ?: bpf_map_lookup_elem(fd, &key, buf);
+	err = err ?: desc_from_json(buf, d);
+	if (!err && strcmp(d->name, name))
+		err = -EBADMSG; /* a description of another plan: not this folder's */
+	if (err)
+		state_desc_free(d);
 	free(buf);
 	close(fd);
 	return err;
 }
 
-/* Unpin everything in a plan's folder; pinned links detach when their pin goes. */
-static int remove_pins(const char *dir)
+/* Unlink every entry of a plan's folder; pinned links detach when their pin goes. */
+int state_plan_remove(struct state_store *st, const char *name)
 {
-	char path[PATH_MAX];
 	struct dirent *de;
-	int err = 0;
-	DIR *d = opendir(dir);
+	int fd, err = 0;
+	DIR *d;
 
-	if (!d)
+	if (state_check_name(name, NULL) || st->plans_fd < 0)
+		return -EINVAL;
+	plan_fd_forget(st);
+	fd = openat(st->plans_fd, name, DIR_FLAGS);
+	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (unlink(path) && errno != ENOENT)
+		if (unlinkat(dirfd(d), de->d_name, de->d_type == DT_DIR ? AT_REMOVEDIR : 0) &&
+		    errno != ENOENT)
 			err = -errno;
 	}
 	closedir(d);
-	if (rmdir(dir) && errno != ENOENT)
+	if (unlinkat(st->plans_fd, name, AT_REMOVEDIR) && errno != ENOENT)
 		err = -errno;
 	return err;
 }
 
-/* With no plan left, remove the root too, and the clsact registry if it counts nobody. */
-void state_tidy(void)
+void state_tidy(struct state_store *st)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], *slash;
 	uint8_t key[64];
 	int fd;
 
-	if (state_path(path, sizeof(path), NULL, NULL) || (rmdir(path) && errno != ENOENT))
+	if (st->root_fd < 0)
 		return;
-	snprintf(path, sizeof(path), "%s/clsact", state_root());
-	fd = bpf_obj_get(path);
-	if (fd >= 0) {
-		if (bpf_map_get_next_key(fd, NULL, key) == -ENOENT)
-			unlink(path);
-		close(fd);
+	plan_fd_forget(st);
+	if (st->plans_fd >= 0) {
+		if (unlinkat(st->root_fd, "plans", AT_REMOVEDIR))
+			return; /* plans left (or not ours to remove) */
+		close(st->plans_fd);
+		st->plans_fd = -1;
 	}
-	rmdir(state_root());
-}
-
-int state_revert(const char *name)
-{
-	struct json_object *meta = NULL, *list;
-	char dir[PATH_MAX];
-	struct stat st;
-	size_t i;
-	int err, first_err = 0;
-
-	err = state_path(dir, sizeof(dir), name, NULL);
-	if (err)
-		return err;
-	if (stat(dir, &st))
-		return -ENOENT;
-	err = state_meta_read(name, &meta);
-	if (err)
-		pr_warn("plan %s: its description is unreadable (%s); removing its pins only\n", name,
-			strerror(-err));
-	if (meta && json_object_object_get_ex(meta, "attachments", &list)) {
-		/* detach in reverse order of attachment */
-		for (i = json_object_array_length(list); i-- > 0;) {
-			err = attach_remove(json_object_array_get_idx(list, i));
-			if (err && !first_err)
-				first_err = err;
-			if (err)
-				pr_warn("plan %s: cannot detach %s: %s\n", name,
-					json_object_to_json_string(json_object_array_get_idx(list, i)),
-					strerror(-err));
+	if (!state_root_path(st, "clsact", path, sizeof(path))) {
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			if (bpf_map_get_next_key(fd, NULL, key) == -ENOENT)
+				unlinkat(st->root_fd, "clsact", 0);
+			close(fd);
 		}
 	}
-	json_object_put(meta);
-	err = remove_pins(dir);
-	if (err && !first_err)
-		first_err = err;
-	state_tidy();
-	return first_err;
-}
-
-int state_sweep(int *swept)
-{
-	struct json_object *meta, *v;
-	char **names;
-	size_t n, i;
-	uint64_t now = mono_now_ns();
-	int err;
-
-	*swept = 0;
-	err = state_plan_names(&names, &n);
-	if (err)
-		return err;
-	for (i = 0; i < n; i++) {
-		if (state_meta_read(names[i], &meta))
-			continue; /* being written, or broken: revert NAME removes it */
-		if (json_object_object_get_ex(meta, "deadline_mono_ns", &v) &&
-		    (uint64_t)json_object_get_uint64(v) <= now) {
-			pr_debug("plan %s: its deadline passed, reverting\n", names[i]);
-			err = state_revert(names[i]);
-			if (err)
-				pr_warn("plan %s: expired, but reverting it failed: %s\n", names[i],
-					strerror(-err));
-			else
-				(*swept)++;
-		}
-		json_object_put(meta);
+	snprintf(path, sizeof(path), "%s", st->root);
+	slash = strrchr(path, '/');
+	if (slash && st->lock_fd >= 0 && !unlinkat(st->lock_fd, slash + 1, AT_REMOVEDIR)) {
+		close(st->root_fd);
+		st->root_fd = -1;
 	}
-	state_names_free(names, n);
-	return 0;
-}
-
-int state_begin(void)
-{
-	int swept, err;
-
-	err = state_init();
-	if (err) {
-		out_error("cannot prepare %s: %s", state_root(), strerror(-err));
-		return err;
-	}
-	err = state_lock();
-	if (err < 0) {
-		out_error("cannot lock %s: %s", state_root(), strerror(-err));
-		return err;
-	}
-	err = state_sweep(&swept);
-	if (swept)
-		pr_info("swept %d expired plan(s)\n", swept);
-	state_tidy();
-	return 0;
-}
-
-int state_plan_create(const char *name)
-{
-	char dir[PATH_MAX];
-	int err;
-
-	err = state_path(dir, sizeof(dir), NULL, NULL);
-	err = err ?: mkdir_p(dir);
-	err = err ?: state_path(dir, sizeof(dir), name, NULL);
-	if (err)
-		return err;
-	return mkdir(dir, 0700) ? -errno : 0;
 }

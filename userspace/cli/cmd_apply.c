@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* faultline apply and lint: a plan validated, then applied (or only checked). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "plan/plan.h"
+#include "plan/values.h"
+
+static void print_slot(struct out *o, const struct engine_apply_result *res,
+		       const struct engine_slot *s)
+{
+	size_t i;
+
+	out_object_begin(o, NULL);
+	out_string(o, "target", "  %s", s->target);
+	out_string(o, "kind", " %s", s->kind);
+	out_string(o, "id", " %s:\n", s->id);
+	out_array_begin(o, "hooks");
+	for (i = 0; i < s->nhooks; i++) {
+		const struct engine_hook *h = &s->hooks[i];
+
+		out_object_begin(o, NULL);
+		out_string(o, "hook", "    %s", h->hook);
+		if (h->tc) {
+			out_string(o, "interface", " on %s", h->ifname);
+			out_u64(o, "ifindex", " (ifindex %" PRIu64, (uint64_t)h->ifindex);
+			out_string(o, "netns", ", netns %s)", h->netns ? h->netns : "the node's");
+			if (res->tc_mode)
+				out_string(o, "mode", " as %s", res->tc_mode);
+		} else {
+			out_string(o, "cgroup", " on %s", h->cgroup);
+		}
+		out_text(o, "\n");
+		out_object_end(o);
+	}
+	out_array_end(o);
+	out_array_begin(o, "queues");
+	for (i = 0; i < s->nqueues; i++) {
+		const struct engine_queue *q = &s->queues[i];
+
+		out_object_begin(o, NULL);
+		out_string(o, "interface", "    queue on %s:", q->ifname);
+		out_string(o, "qdisc", " %s root", q->qdisc);
+		out_bool(o, "egress", NULL, q->egress);
+		out_bool(o, "ifb", NULL, q->ifb);
+		out_text(o, "%s%s\n", q->egress ? " on its egress" : "",
+			 q->ifb ? (q->egress ? ", and on an IFB for its ingress"
+					     : " on an IFB for its ingress")
+				: "");
+		out_object_end(o);
+	}
+	out_array_end(o);
+	out_array_begin(o, "faults");
+	for (i = 0; i < s->nfaults; i++)
+		out_string(o, NULL, NULL, s->faults[i]);
+	out_array_end(o);
+	out_object_end(o);
+}
+
+/* " (2 pods, 1 interface)": what the targets are, in text only. */
+static void print_id_counts(struct out *o, const struct engine_apply_result *res)
+{
+	static const char *const kinds[][2] = {
+		{ "pod", "pods" }, { "cgroup", "cgroups" }, { "netns", "netns" },
+		{ "interface", "interfaces" },
+	};
+	const char *sep = " (";
+	size_t k, i, n;
+
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		for (i = n = 0; i < res->nslots; i++)
+			n += res->slots[i].nfaults && !strcmp(res->slots[i].kind, kinds[k][0]);
+		if (!n)
+			continue;
+		out_text(o, "%s%zu %s", sep, n, kinds[k][n == 1 ? 0 : 1]);
+		sep = ", ";
+	}
+	out_text(o, "%s\n", *sep == ',' ? ")" : "");
+}
+
+static void print_result(struct out *o, const struct plan *plan,
+			 const struct engine_apply_result *res)
+{
+	char duration[32];
+	size_t i;
+
+	out_object_begin(o, NULL);
+	out_string(o, "plan", res->dry_run ? "plan %s (dry run: nothing changed)" : "plan %s applied",
+		   plan->name);
+	format_duration_ms(plan->duration_ms, duration, sizeof(duration));
+	out_u64(o, "duration_ms", NULL, plan->duration_ms);
+	out_text(o, " for %s", duration);
+	out_bool(o, "dry_run", NULL, res->dry_run);
+	out_u64(o, "faults", ": %" PRIu64 " fault(s)", plan->nfaults);
+	out_u64(o, "targets", " on %" PRIu64 " target(s)", res->ntargets);
+	out_u64(o, "target_ids", NULL, res->nids);
+	print_id_counts(o, res);
+	out_array_begin(o, "attachments");
+	for (i = 0; i < res->nslots; i++)
+		print_slot(o, res, &res->slots[i]);
+	out_array_end(o);
+	out_object_end(o);
+	out_end(o);
+}
+
+int cmd_apply(const struct cmd_opts *opts)
+{
+	struct engine_apply_result res;
+	struct plan plan = { 0 };
+	struct flt_error err;
+	int status;
+
+	if (opts->argc != 1) {
+		out_error_msg(opts->out, "apply: expected one plan file (faultline apply PLAN)");
+		return 2;
+	}
+	if (plan_parse_file(opts->argv[0], opts->max_duration_ms, &plan, &err))
+		return cmd_fail(opts, &err);
+	status = cmd_begin(opts, "apply");
+	if (!status) {
+		if (engine_apply(&plan, opts->dry_run, &res, &err)) {
+			status = cmd_fail(opts, &err);
+		} else {
+			print_result(opts->out, &plan, &res);
+			engine_apply_result_free(&res);
+		}
+	}
+	plan_free(&plan);
+	return status;
+}
+
+int cmd_lint(const struct cmd_opts *opts)
+{
+	struct flt_error err;
+	int i;
+
+	if (opts->argc < 1) {
+		out_error_msg(opts->out, "lint: expected one or more plan files (faultline lint "
+			      "PLAN...)");
+		return 2;
+	}
+	out_object_begin(opts->out, NULL);
+	out_array_begin(opts->out, "plans");
+	for (i = 0; i < opts->argc; i++) {
+		struct plan plan = { 0 };
+
+		/* no privileges, no kernel: the plan format alone, as in a CI pipeline */
+		if (plan_parse_file(opts->argv[i], opts->max_duration_ms, &plan, &err))
+			return cmd_fail(opts, &err);
+		out_object_begin(opts->out, NULL);
+		out_string(opts->out, "file", "%s: ok\n", opts->argv[i]);
+		out_string(opts->out, "name", NULL, plan.name);
+		out_u64(opts->out, "faults", NULL, plan.nfaults);
+		out_bool(opts->out, "valid", NULL, true);
+		out_object_end(opts->out);
+		plan_free(&plan);
+	}
+	out_array_end(opts->out);
+	out_object_end(opts->out);
+	out_end(opts->out);
+	return 0;
+}

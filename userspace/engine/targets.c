@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Resolving a plan's targets on this node, and checking them against the other active plans. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/targets.h"
+#include "kernel/cgroup.h"
+#include "plan/values.h"
+
+int netns_ino_of(const char *path, uint64_t *ino)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return -errno;
+	*ino = st.st_ino;
+	return 0;
+}
+
+static uint32_t netns_slot_for(struct apply *ap, const char *path, uint64_t ino)
+{
+	uint32_t i;
+
+	for (i = 0; i < ap->nnetns; i++)
+		if (ap->netns_inos[i] == ino)
+			return i;
+	if (ap->nnetns == NETNS_SLOTS_MAX)
+		return UINT32_MAX;
+	ap->netns_paths[ap->nnetns] = path;
+	ap->netns_inos[ap->nnetns] = ino;
+	return ap->nnetns++;
+}
+
+static int resolve_pod(struct apply *ap, struct slot *s)
+{
+	int err = pod_resolve(s->id->id, &s->pod, ap->errbuf, sizeof(ap->errbuf));
+
+	if (err)
+		return err;
+	snprintf(s->cgroup_dir, sizeof(s->cgroup_dir), "%s", s->pod.cgroup_dir);
+	s->cgroup_id = s->pod.cgroup_id;
+	s->netns_ino = ap->own_netns_ino;
+	s->netns_slot = 0;
+	s->ifaces = calloc(1, sizeof(*s->ifaces));
+	if (!s->ifaces)
+		return -ENOMEM;
+	s->ifaces[0].ifindex = s->pod.host_ifindex;
+	snprintf(s->ifaces[0].name, sizeof(s->ifaces[0].name), "%s", s->pod.host_ifname);
+	s->nifaces = 1;
+	s->iface_flags = FLT_IFACE_SWAP; /* the host end's ingress carries the pod's egress */
+	if ((s->actions & FLT_ACT_REJECT) && !s->cgroup_dir[0]) {
+		snprintf(ap->errbuf, sizeof(ap->errbuf),
+			 "pod %s: its cgroup is only in cgroup v1, and reject needs a cgroup v2 "
+			 "directory to attach to",
+			 s->id->id);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int resolve_netns(struct apply *ap, struct slot *s)
+{
+	int fd, err;
+
+	s->netns_path = s->id->id;
+	err = netns_ino_of(s->id->id, &s->netns_ino);
+	if (err) {
+		snprintf(ap->errbuf, sizeof(ap->errbuf), "netns %s: %s", s->id->id, strerror(-err));
+		return err == -ENOENT ? -ENOENT : err;
+	}
+	fd = open(s->id->id, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = netdev_list(fd, &s->ifaces, &s->nifaces);
+	close(fd);
+	if (err) {
+		snprintf(ap->errbuf, sizeof(ap->errbuf),
+			 "netns %s: cannot list its interfaces (is it a network namespace?): %s",
+			 s->id->id, strerror(-err));
+		return -EINVAL;
+	}
+	if (s->nifaces == 0) {
+		snprintf(ap->errbuf, sizeof(ap->errbuf),
+			 "netns %s: it has no interface but loopback", s->id->id);
+		return -EINVAL;
+	}
+	s->netns_slot = netns_slot_for(ap, s->netns_ino == ap->own_netns_ino ? NULL : s->id->id,
+				       s->netns_ino);
+	if (s->netns_slot == UINT32_MAX) {
+		snprintf(ap->errbuf, sizeof(ap->errbuf), "netns %s: a plan reaches at most %d "
+			 "network namespaces", s->id->id, NETNS_SLOTS_MAX);
+		return -EINVAL;
+	}
+	if (s->netns_slot == 0)
+		s->netns_path = NULL;
+	return 0;
+}
+
+static int resolve_interface(struct apply *ap, struct slot *s)
+{
+	int ifindex, err;
+
+	err = netdev_ifindex(-1, s->id->id, &ifindex);
+	if (err) {
+		snprintf(ap->errbuf, sizeof(ap->errbuf), "interface %s: %s", s->id->id,
+			 err == -ENODEV ? "no such interface in faultline's network namespace"
+					: strerror(-err));
+		return err == -ENODEV ? -ENOENT : err;
+	}
+	s->ifaces = calloc(1, sizeof(*s->ifaces));
+	if (!s->ifaces)
+		return -ENOMEM;
+	s->ifaces[0].ifindex = ifindex;
+	snprintf(s->ifaces[0].name, sizeof(s->ifaces[0].name), "%s", s->id->id);
+	s->nifaces = 1;
+	s->netns_ino = ap->own_netns_ino;
+	return 0;
+}
+
+/* Which backend each waiting fault gets, from what this kernel has (asked once, if needed). */
+static int plan_shaping(struct apply *ap, struct slot *s)
+{
+	bool egress_queue, ifb;
+	int err;
+
+	if (!s->waits)
+		return 0;
+	if (!ap->caps_known) {
+		ap->caps.fq = qdisc_supported("fq");
+		ap->caps.netem = qdisc_supported("netem");
+		ap->caps.prio = qdisc_supported("prio");
+		ap->caps_known = true;
+	}
+	s->ifb_ifindex = calloc(s->nifaces ? s->nifaces : 1, sizeof(*s->ifb_ifindex));
+	if (!s->ifb_ifindex)
+		return -ENOMEM;
+	err = shaping_plan(ap->plan, s->faults, s->nrules, &ap->caps, s->kinds, &s->device_kind,
+			   &ap->bad_fault, ap->errbuf, sizeof(ap->errbuf));
+	if (err)
+		return err;
+	shaping_sides(s->wait_directions, s->iface_flags & FLT_IFACE_SWAP, &egress_queue, &ifb);
+	if (!ifb)
+		return 0;
+	if (!ap->ifb_known) {
+		ap->ifb_ok = ifb_redirect_supported();
+		ap->ifb_known = true;
+	}
+	if (ap->ifb_ok > 0)
+		return 0;
+	snprintf(ap->errbuf, sizeof(ap->errbuf),
+		 "%s %s: delaying or shaping traffic %s it needs an IFB device that passes on "
+		 "redirected packets, and this kernel's IFB drops them (faultline probe: "
+		 "ifb_redirect); only traffic %s it can wait here",
+		 target_kind_name(s->id->kind), s->id->id,
+		 s->iface_flags & FLT_IFACE_SWAP ? "leaving" : "arriving at",
+		 s->iface_flags & FLT_IFACE_SWAP ? "reaching" : "leaving");
+	return -EINVAL;
+}
+
+/* The same interface under two targets would need two rule sets in one flt_ifaces entry. */
+static int check_overlap(struct apply *ap)
+{
+	size_t a, b, i, j;
+
+	for (a = 0; a < ap->nslots; a++)
+		for (b = a + 1; b < ap->nslots; b++)
+			for (i = 0; i < ap->slots[a].nifaces; i++)
+				for (j = 0; j < ap->slots[b].nifaces; j++) {
+					if (ap->slots[a].netns_slot != ap->slots[b].netns_slot ||
+					    ap->slots[a].ifaces[i].ifindex !=
+						    ap->slots[b].ifaces[j].ifindex)
+						continue;
+					snprintf(ap->errbuf, sizeof(ap->errbuf),
+						 "interface %s is reached by %s %s and by %s %s: "
+						 "fault it through one target",
+						 ap->slots[a].ifaces[i].name,
+						 target_kind_name(ap->slots[a].id->kind),
+						 ap->slots[a].id->id,
+						 target_kind_name(ap->slots[b].id->kind),
+						 ap->slots[b].id->id);
+					return -EINVAL;
+				}
+	return 0;
+}
+
+/* One slot per target id, with the faults on its target; then every slot resolved. */
+static int resolve_slots(struct apply *ap)
+{
+	const struct plan *plan = ap->plan;
+	size_t t, k, f, n = 0;
+	int err;
+
+	for (t = 0; t < plan->ntargets; t++)
+		n += plan->targets[t].nids;
+	ap->slots = calloc(n ? n : 1, sizeof(*ap->slots));
+	if (!ap->slots)
+		return -ENOMEM;
+	for (t = 0; t < plan->ntargets; t++) {
+		for (k = 0; k < plan->targets[t].nids; k++) {
+			struct slot *s = &ap->slots[ap->nslots++];
+
+			s->target = &plan->targets[t];
+			s->id = &plan->targets[t].ids[k];
+			s->pod.netns_fd = -1;
+			for (f = 0; f < plan->nfaults; f++) {
+				if (plan->faults[f].target != t || s->nrules == FLT_MAX_RULES)
+					continue;
+				s->faults[s->nrules++] = f;
+				s->actions |= plan->faults[f].actions;
+				if (shaping_fault_waits(&plan->faults[f])) {
+					s->waits = true;
+					s->wait_directions |= plan->faults[f].direction;
+				}
+			}
+		}
+	}
+	for (k = 0; k < ap->nslots; k++) {
+		struct slot *s = &ap->slots[k];
+
+		switch (s->id->kind) {
+		case TARGET_POD:
+			err = resolve_pod(ap, s);
+			break;
+		case TARGET_CGROUP:
+			err = cgroup_resolve(s->id->id, s->cgroup_dir, sizeof(s->cgroup_dir),
+					     &s->cgroup_id, ap->errbuf, sizeof(ap->errbuf));
+			break;
+		case TARGET_NETNS:
+			err = resolve_netns(ap, s);
+			break;
+		case TARGET_INTERFACE:
+			err = resolve_interface(ap, s);
+			break;
+		default:
+			err = -EINVAL;
+		}
+		ap->bad_id = s->id;
+		if (err)
+			return err;
+		ap->bad_fault = SIZE_MAX;
+		err = plan_shaping(ap, s);
+		if (err)
+			return err;
+	}
+	ap->bad_id = NULL;
+	return check_overlap(ap);
+}
+
+static const char *const id_list_key[] = {
+	[TARGET_POD] = "pods",
+	[TARGET_CGROUP] = "cgroups",
+	[TARGET_NETNS] = "netns",
+	[TARGET_INTERFACE] = "interfaces",
+};
+
+int resolve_targets(struct apply *ap)
+{
+	const struct plan *plan = ap->plan;
+	const struct plan_target_id *id;
+	enum flt_err_kind kind;
+	char field[160];
+	int err;
+
+	ap->bad_id = NULL;
+	ap->bad_fault = SIZE_MAX;
+	ap->errbuf[0] = '\0';
+	err = resolve_slots(ap);
+	if (!err)
+		return 0;
+	if (!ap->errbuf[0])
+		snprintf(ap->errbuf, sizeof(ap->errbuf), "%s", strerror(-err));
+	if (ap->bad_fault != SIZE_MAX) {
+		/* what this kernel cannot do for a fault: at the fault's position */
+		snprintf(field, sizeof(field), "spec.faults[%zu]", ap->bad_fault);
+		return flt_fail_at(ap->err, plan->file, plan->faults[ap->bad_fault].pos.line,
+				   plan->faults[ap->bad_fault].pos.col, field, "plan %s: %s",
+				   plan->name, ap->errbuf);
+	}
+	kind = err == -ENOENT || err == -ESRCH || err == -ENODEV ? FLT_ERR_TARGET
+	       : err == -EINVAL				     ? FLT_ERR_INPUT
+							     : FLT_ERR_SYSTEM;
+	id = ap->bad_id;
+	if (!id || kind == FLT_ERR_SYSTEM)
+		return flt_fail(ap->err, kind, -err, "plan %s: %s", plan->name, ap->errbuf);
+	for (size_t t = 0; t < plan->ntargets; t++) {
+		const struct plan_target *pt = &plan->targets[t];
+
+		if (id < pt->ids || id >= pt->ids + pt->nids)
+			continue;
+		snprintf(field, sizeof(field), "spec.targets.%s.%s[%zu]", pt->name,
+			 id_list_key[id->kind], (size_t)(id - pt->ids));
+		err = flt_fail_at(ap->err, plan->file, id->pos.line, id->pos.col, field, "%s",
+				  ap->errbuf);
+		ap->err->kind = kind;
+		return err;
+	}
+	return flt_fail(ap->err, kind, -err, "plan %s: %s", plan->name, ap->errbuf);
+}
+
+void slots_free(struct apply *ap)
+{
+	size_t i;
+
+	for (i = 0; i < ap->nslots; i++) {
+		pod_release(&ap->slots[i].pod);
+		free(ap->slots[i].ifaces);
+		free(ap->slots[i].ifb_ifindex);
+	}
+	free(ap->slots);
+	ap->slots = NULL;
+	ap->nslots = 0;
+}
+
+/* Do slot s of this plan and slot o of an active plan reach the same workload or device? */
+static bool same_workload(const struct apply *ap, const struct slot *s, const struct state_slot *o)
+{
+	uint32_t i, j;
+
+	if (!strcmp(o->kind, target_kind_name(s->id->kind)) && !strcmp(o->id, s->id->id))
+		return true;
+	if (s->cgroup_id && s->cgroup_id == o->cgroup_id)
+		return true;
+	for (i = 0; i < s->nifaces; i++)
+		for (j = 0; j < o->nifaces; j++)
+			if (o->netns_ino == s->netns_ino && o->ifindexes[j] == s->ifaces[i].ifindex)
+				return true;
+	(void)ap;
+	return false;
+}
+
+int check_other_plans(struct apply *ap)
+{
+	struct state_desc other;
+	char **names;
+	size_t n, i, k, j;
+	int err;
+
+	err = state_plan_names(&ap->store, &names, &n);
+	if (err)
+		return flt_fail(ap->err, FLT_ERR_SYSTEM, -err, "cannot list the active plans: %s",
+				strerror(-err));
+	for (i = 0; i < n && !err; i++) {
+		if (!strcmp(names[i], ap->plan->name) ||
+		    state_desc_read(&ap->store, names[i], &other))
+			continue;
+		for (k = 0; k < ap->nslots && !err; k++)
+			for (j = 0; j < other.nslots && !err; j++) {
+				const struct slot *s = &ap->slots[k];
+
+				if (!same_workload(ap, s, &other.slots[j]))
+					continue;
+				/* one plan per target: a packet that two plans match would be
+				 * counted by one of them only, and two rule sets would race */
+				err = flt_fail(ap->err, FLT_ERR_INPUT, EBUSY,
+					       "plan %s: %s %s is already targeted by active plan %s "
+					       "(as %s %s): one plan per target at a time; revert %s "
+					       "first or add the faults to it",
+					       ap->plan->name, target_kind_name(s->id->kind),
+					       s->id->id, names[i], other.slots[j].kind,
+					       other.slots[j].id, names[i]);
+			}
+		state_desc_free(&other);
+	}
+	state_names_free(names, n);
+	return err;
+}
+
+const struct hook_info hooks[HOOK_COUNT] = {
+	[HOOK_TC_INGRESS] = { "tc ingress", BPF_TCX_INGRESS },
+	[HOOK_TC_EGRESS] = { "tc egress", BPF_TCX_EGRESS },
+	[HOOK_CG_INGRESS] = { "cgroup_skb ingress", BPF_CGROUP_INET_INGRESS },
+	[HOOK_CG_EGRESS] = { "cgroup_skb egress", BPF_CGROUP_INET_EGRESS },
+	[HOOK_CONNECT4] = { "cgroup connect4", BPF_CGROUP_INET4_CONNECT },
+	[HOOK_CONNECT6] = { "cgroup connect6", BPF_CGROUP_INET6_CONNECT },
+	[HOOK_SENDMSG4] = { "cgroup sendmsg4", BPF_CGROUP_UDP4_SENDMSG },
+	[HOOK_SENDMSG6] = { "cgroup sendmsg6", BPF_CGROUP_UDP6_SENDMSG },
+};
+
+bool slot_needs(const struct slot *s, enum hook h)
+{
+	switch (h) {
+	case HOOK_TC_INGRESS:
+	case HOOK_TC_EGRESS:
+		return s->nifaces > 0 && ((s->actions & PACKET_ACTIONS) || s->waits);
+	case HOOK_CG_INGRESS:
+	case HOOK_CG_EGRESS:
+		/* pods' packets are handled on their veth; a cgroup target has no interface */
+		return s->id->kind == TARGET_CGROUP && (s->actions & PACKET_ACTIONS);
+	default:
+		return s->cgroup_dir[0] && (s->actions & FLT_ACT_REJECT);
+	}
+}
+
