@@ -71,7 +71,7 @@ $(BUILD)/%.o: %.c $(SKELS) | $(BUILD)/.tools
 
 $(BUILD)/libfaultline.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
-	$(Q)$(AR) rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^ # afresh: a removed source leaves no member behind
 
 $(BUILD)/faultline: $(BUILD)/userspace/cli/main.o $(BUILD)/libfaultline.a
 	$(call msg,LINK,$@)
