@@ -492,24 +492,6 @@ out:
 	return err;
 }
 
-int qdisc_root_delete_if(int ifindex, uint32_t handle)
-{
-	struct qdisc_saved *now;
-	int err;
-
-	now = malloc(sizeof(*now));
-	if (!now)
-		return -ENOMEM;
-	err = qdisc_root_save(ifindex, now);
-	if (!err && (now->is_default || now->handle != handle))
-		err = -ENOENT;
-	free(now);
-	if (err)
-		return err;
-	/* The kernel checks the handle again (tc_get_qdisc()): a root replaced meanwhile stays. */
-	return qdisc_delete(ifindex, TC_H_ROOT, handle);
-}
-
 /* Whitespace-separated integers, '#' to the end of its line a comment (iproute2's format). */
 static int dist_parse(FILE *f, int16_t *values, size_t *n)
 {

@@ -96,8 +96,6 @@ int qdisc_root_class_count(int ifindex);
 int qdisc_child_count(int ifindex);
 /* Put saved back as root (replacing faultline's); a default one by deleting the root. */
 int qdisc_root_restore(int ifindex, const struct qdisc_saved *saved);
-/* Delete the root qdisc if its handle is handle (faultline's); -ENOENT if it is not. */
-int qdisc_root_delete_if(int ifindex, uint32_t handle);
 
 /*
  * iproute2's distribution table NAME (normal, pareto, paretonormal) from its tc folder:

@@ -804,21 +804,6 @@ static void test_root_restore_unknown_kind_gives_kernel_errno(void **state)
 	assert_true(strlen(nlreq_ext_ack()) > 0);
 }
 
-static void test_root_delete_if_only_that_handle(void **state)
-{
-	struct qdisc_saved now;
-
-	(void)state;
-	assert_int_equal(qdisc_root_delete_if(dev_ifindex, 0x00050000), -ENOENT); /* default */
-	assert_int_equal(run("tc qdisc add dev " DEV " root handle 5: htb"), 0);
-	assert_int_equal(qdisc_root_delete_if(dev_ifindex, 0x00060000), -ENOENT);
-	assert_int_equal(qdisc_root_save(dev_ifindex, &now), 0);
-	assert_string_equal(now.kind, "htb");
-	assert_int_equal(qdisc_root_delete_if(dev_ifindex, 0x00050000), 0);
-	assert_int_equal(qdisc_root_save(dev_ifindex, &now), 0);
-	assert_true(now.is_default);
-}
-
 static void test_root_class_count(void **state)
 {
 	(void)state;
@@ -1058,7 +1043,6 @@ int main(void)
 					  back_to_default),
 		cmocka_unit_test_teardown(test_root_restore_unknown_kind_gives_kernel_errno,
 					  back_to_default),
-		cmocka_unit_test_teardown(test_root_delete_if_only_that_handle, back_to_default),
 		cmocka_unit_test_teardown(test_root_class_count, back_to_default),
 		cmocka_unit_test(test_ifb_create_up_and_delete),
 		cmocka_unit_test_teardown(test_netem_add_read_back_by_tc, back_to_default),

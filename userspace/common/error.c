@@ -65,20 +65,6 @@ int flt_fail_at(struct flt_error *err, const char *file, unsigned int line, unsi
 	return -EINVAL;
 }
 
-void flt_error_prefix(struct flt_error *err, const char *fmt, ...)
-{
-	char prefix[FLT_ERR_MSG_MAX], msg[FLT_ERR_MSG_MAX];
-	va_list ap;
-
-	if (!err)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(prefix, sizeof(prefix), fmt, ap);
-	va_end(ap);
-	snprintf(msg, sizeof(msg), "%s: %s", prefix, err->message);
-	memcpy(err->message, msg, sizeof(err->message));
-}
-
 int flt_exit_status(const struct flt_error *err)
 {
 	switch (err->kind) {

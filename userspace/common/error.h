@@ -46,10 +46,6 @@ int flt_vfail(struct flt_error *err, enum flt_err_kind kind, int errnum, const c
 int flt_fail_at(struct flt_error *err, const char *file, unsigned int line, unsigned int column,
 		const char *field, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
-/* Put "prefix: " before the message (the kind and position stay). */
-void flt_error_prefix(struct flt_error *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
 void flt_error_clear(struct flt_error *err);
 
 /* 0 for FLT_ERR_NONE, 2 for input and missing targets, 1 otherwise. */

@@ -281,11 +281,6 @@ int netdev_is_veth_peer_in(int ifindex, int peer_netns_fd, int peer_ifindex, cha
 	return ret;
 }
 
-int netdev_is_veth_peer(int ifindex, int peer_ifindex)
-{
-	return netdev_is_veth_peer_in(ifindex, -1, peer_ifindex, NULL);
-}
-
 int netdev_list(int netns_fd, struct netdev_entry **links, size_t *n)
 {
 	struct netdev_entry *out = NULL;

@@ -22,11 +22,8 @@ int netdev_ifindex(int netns_fd, const char *ifname, int *ifindex);
 /* The veth peer of ifname in netns_fd: its ifindex in the peer's netns. -EINVAL if not a veth. */
 int netdev_veth_peer(int netns_fd, const char *ifname, int *peer_ifindex);
 
-/* True (1) when ifindex in the caller's netns is a veth whose peer has ifindex peer_ifindex. */
-int netdev_is_veth_peer(int ifindex, int peer_ifindex);
-
 /*
- * Stricter: true (1) when ifindex in the caller's netns is a veth whose peer is peer_ifindex in
+ * True (1) when ifindex in the caller's netns is a veth whose peer is peer_ifindex in
  * the namespace of peer_netns_fd (checked through IFLA_LINK_NETNSID, since ifindexes repeat
  * across namespaces); then name, if not NULL, gets ifindex's name (IF_NAMESIZE bytes).
  * 0 when not, another -errno on failure.
