@@ -149,8 +149,13 @@ static int attach_clsact(const struct tc_attach_req *req, struct state_record *r
 	rec->handle = opts.handle;
 	rec->priority = opts.priority;
 	rec->attached = !err;
-	if (err)
-		attach_remove(rec, NULL, req->registry_pin);
+	if (!err)
+		return 0;
+	attach_remove(rec, NULL, req->registry_pin);
+	/* undone: the recorded intent must not be undone a second time by revert */
+	rec->registered = false;
+	if (req->record)
+		req->record(req->ctx, rec);
 	return err;
 }
 
