@@ -61,7 +61,7 @@ assert_pin_dir_empty "after the expiry sweep"
 in_node tc qdisc replace dev "$a_veth" root handle 78: htb default 1 &&
 	in_node tc class add dev "$a_veth" parent 78: classid 78:1 htb rate 1gbit || skip "cannot build an htb tree"
 run_faultline apply "$(plan 10m)"
-assert_eq "$FLT_RC" 1 "apply over an htb tree with a class: exit status"
+assert_eq "$FLT_RC" 2 "apply over an htb tree with a class: exit status"
 assert_contains "$FLT_ERR" "remove them first" "apply over an htb tree: stderr says why"
 assert_eq "$(root | jq -r .kind)" htb "root qdisc after the refused apply"
 assert_eq "$(in_node tc class show dev "$a_veth" | grep -c "^class htb 78:1 ")" 1 "htb class 78:1 after the refused apply"

@@ -34,12 +34,12 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "common/error.h"
 #include "kernel/cgroup.h"
 #include "kernel/pods.h"
 
 #define MAX_KIDS 16
 #define MAX_VETHS 16
-#define ERR_LEN 512
 /* Short enough that paths built on them always fit in PATH_MAX. */
 #define MOUNT_MAX 1024
 #define BASE_MAX (MOUNT_MAX + 64)
@@ -381,15 +381,17 @@ static uint64_t inode_of(const char *path)
 /* pod_resolve must find exactly what start_pod made. */
 static void expect_resolved(const struct layout *l, const struct test_pod *p, const char *uid)
 {
-	char err[ERR_LEN] = "", nspath[64];
+	struct flt_error err = {};
 	struct pod pod;
 	struct stat st;
+	char nspath[64];
 	int ret;
 
-	ret = pod_resolve(uid ? uid : p->uid, &pod, err, sizeof(err));
+	ret = pod_resolve(uid ? uid : p->uid, &pod, &err);
 	if (ret)
-		print_error("pod_resolve: %s\n", err);
+		print_error("pod_resolve: %s\n", err.message);
 	assert_int_equal(ret, 0);
+	assert_int_equal(err.kind, FLT_ERR_NONE);
 	if (l->v1) {
 		assert_string_equal(pod.cgroup_dir, "");
 		assert_int_equal(pod.cgroup_id, 0);
@@ -419,22 +421,24 @@ static void expect_pod_layout(const struct layout *l)
 	expect_resolved(l, &p, NULL);
 }
 
-/* pod_resolve fails with want and a message naming the pod and holding what. */
-static void expect_failure(const char *uid, int want, const char *what)
+/* pod_resolve fails with want, an error of kind and a message naming the pod and holding what. */
+static void expect_failure(const char *uid, int want, enum flt_err_kind kind, const char *what)
 {
-	char err[ERR_LEN] = "";
+	struct flt_error err = {};
 	struct pod pod;
 	int ret;
 
-	ret = pod_resolve(uid, &pod, err, sizeof(err));
-	if (ret != want)
-		print_error("pod_resolve(%s) = %d: %s\n", uid, ret, err);
+	ret = pod_resolve(uid, &pod, &err);
+	if (ret != want || err.kind != kind)
+		print_error("pod_resolve(%s) = %d, kind %d: %s\n", uid, ret, err.kind, err.message);
 	assert_int_equal(ret, want);
+	assert_int_equal(err.kind, kind);
+	assert_int_equal(err.errnum, -want);
 	assert_int_equal(pod.netns_fd, -1);
-	if (strlen(uid) == 36 && !strstr(err, uid))
-		fail_msg("message does not name the pod: %s", err);
-	if (!strstr(err, what))
-		fail_msg("message lacks \"%s\": %s", what, err);
+	if (strlen(uid) == 36 && !strstr(err.message, uid))
+		fail_msg("message does not name the pod: %s", err.message);
+	if (!strstr(err.message, what))
+		fail_msg("message lacks \"%s\": %s", what, err.message);
 }
 
 static int teardown(void **state)
@@ -467,48 +471,69 @@ static void test_cgroup2_is_unified_only_iff_no_v1_mount(void **state)
 
 static void test_cgroup_resolve_gives_dir_and_inode(void **state)
 {
-	char dir[PATH_MAX], want[PATH_MAX], rel[PATH_MAX], err[ERR_LEN];
+	char dir[PATH_MAX], want[PATH_MAX], rel[PATH_MAX];
 	const char *base = t.cg2_base + strlen(t.cg2) + 1;
+	struct flt_error err = {};
 	uint64_t id = 0;
 
 	(void)state;
 	snprintf(want, sizeof(want), "%s/app/web", t.cg2_base);
 	mkdir_p(want);
 	snprintf(rel, sizeof(rel), "%s/app/web", base);
-	assert_int_equal(cgroup_resolve(rel, dir, sizeof(dir), &id, err, sizeof(err)), 0);
+	assert_int_equal(cgroup_resolve(rel, dir, sizeof(dir), &id, &err), 0);
+	assert_int_equal(err.kind, FLT_ERR_NONE);
 	assert_string_equal(dir, want);
 	assert_int_equal(id, inode_of(want));
 
 	/* a leading '/' and trailing ones change nothing */
 	snprintf(rel, sizeof(rel), "/%s/app/web//", base);
 	id = 0;
-	assert_int_equal(cgroup_resolve(rel, dir, sizeof(dir), &id, err, sizeof(err)), 0);
+	assert_int_equal(cgroup_resolve(rel, dir, sizeof(dir), &id, &err), 0);
 	assert_string_equal(dir, want);
 	assert_int_equal(id, inode_of(want));
 
-	assert_int_equal(cgroup_resolve(rel, dir, 8, &id, err, sizeof(err)), -ENAMETOOLONG);
+	/* a cgroup that is there, but longer than the caller's buffer */
+	assert_int_equal(cgroup_resolve(rel, dir, 8, &id, &err), -ENAMETOOLONG);
+	assert_int_equal(err.kind, FLT_ERR_SYSTEM);
+	assert_non_null(strstr(err.message, "path too long"));
+}
+
+/* cgroup_resolve fails with want, an error of kind and a message holding what. */
+static void expect_cgroup_failure(const char *rel, int want, enum flt_err_kind kind,
+				  const char *what)
+{
+	struct flt_error err = {};
+	char dir[PATH_MAX];
+	uint64_t id;
+
+	assert_int_equal(cgroup_resolve(rel, dir, sizeof(dir), &id, &err), want);
+	assert_int_equal(err.kind, kind);
+	assert_int_equal(err.errnum, -want);
+	if (!strstr(err.message, what))
+		fail_msg("message lacks \"%s\": %s", what, err.message);
 }
 
 static void test_cgroup_resolve_refuses_dotdot_files_and_missing(void **state)
 {
 	const char *base = t.cg2_base + strlen(t.cg2) + 1;
-	char dir[PATH_MAX], rel[PATH_MAX], err[ERR_LEN];
-	uint64_t id;
+	char rel[PATH_MAX + 16];
 
 	(void)state;
 	snprintf(rel, sizeof(rel), "%s/../%s", base, base);
-	assert_int_equal(cgroup_resolve(rel, dir, sizeof(dir), &id, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "\"..\""));
-	assert_int_equal(cgroup_resolve("..", dir, sizeof(dir), &id, err, sizeof(err)), -EINVAL);
+	expect_cgroup_failure(rel, -EINVAL, FLT_ERR_INPUT, "\"..\"");
+	expect_cgroup_failure("..", -EINVAL, FLT_ERR_INPUT, "\"..\"");
 
 	snprintf(rel, sizeof(rel), "%s/cgroup.procs", base);
-	assert_int_equal(cgroup_resolve(rel, dir, sizeof(dir), &id, err, sizeof(err)), -ENOTDIR);
-	assert_non_null(strstr(err, "not a directory"));
+	expect_cgroup_failure(rel, -ENOTDIR, FLT_ERR_INPUT, "not a directory");
 
 	snprintf(rel, sizeof(rel), "%s/no-such-group", base);
-	assert_int_equal(cgroup_resolve(rel, dir, sizeof(dir), &id, err, sizeof(err)), -ENOENT);
-	assert_non_null(strstr(err, "no-such-group"));
-	assert_non_null(strstr(err, "no such cgroup"));
+	expect_cgroup_failure(rel, -ENOENT, FLT_ERR_TARGET, "no-such-group");
+	expect_cgroup_failure(rel, -ENOENT, FLT_ERR_TARGET, "no such cgroup");
+
+	/* a path that could name no cgroup: the plan's fault, not the system's */
+	memset(rel, 'a', PATH_MAX);
+	rel[PATH_MAX] = '\0';
+	expect_cgroup_failure(rel, -ENAMETOOLONG, FLT_ERR_INPUT, "path too long");
 }
 
 static void test_cgroup_first_pid_walks_descendants(void **state)
@@ -695,7 +720,8 @@ static void test_pod_host_network_in_callers_netns_is_einval(void **state)
 
 	(void)state;
 	start_pod(&l, &p, NET_CALLER);
-	expect_failure(p.uid, -EINVAL, "uses the host network: it has no interface of its own");
+	expect_failure(p.uid, -EINVAL, FLT_ERR_INPUT,
+		       "uses the host network: it has no interface of its own");
 }
 
 static void test_pod_host_network_in_node_netns_is_einval(void **state)
@@ -710,7 +736,7 @@ static void test_pod_host_network_in_node_netns_is_einval(void **state)
 		skip();
 	}
 	start_pod(&l, &p, NET_NODE);
-	expect_failure(p.uid, -EINVAL, "uses the host network");
+	expect_failure(p.uid, -EINVAL, FLT_ERR_INPUT, "uses the host network");
 }
 
 static void test_pod_unknown_uid_is_enoent(void **state)
@@ -720,8 +746,8 @@ static void test_pod_unknown_uid_is_enoent(void **state)
 	(void)state;
 	fresh_uid(uid, sizeof(uid));
 	snprintf(where, sizeof(where), "searched the cgroup tree under %s", t.cg2);
-	expect_failure(uid, -ENOENT, "no such pod on this node");
-	expect_failure(uid, -ENOENT, where);
+	expect_failure(uid, -ENOENT, FLT_ERR_TARGET, "no such pod on this node");
+	expect_failure(uid, -ENOENT, FLT_ERR_TARGET, where);
 }
 
 static void test_pod_malformed_uid_is_einval(void **state)
@@ -740,7 +766,7 @@ static void test_pod_malformed_uid_is_einval(void **state)
 
 	(void)state;
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		expect_failure(bad[i], -EINVAL, "is malformed");
+		expect_failure(bad[i], -EINVAL, FLT_ERR_INPUT, "is malformed");
 }
 
 static void test_pod_without_process_is_esrch(void **state)
@@ -750,7 +776,7 @@ static void test_pod_without_process_is_esrch(void **state)
 
 	(void)state;
 	build_pod(&l, &p);
-	expect_failure(p.uid, -ESRCH, "no process in its cgroup");
+	expect_failure(p.uid, -ESRCH, FLT_ERR_TARGET, "no process in its cgroup");
 }
 
 static void test_pod_with_only_conmon_is_esrch(void **state)
@@ -762,7 +788,7 @@ static void test_pod_with_only_conmon_is_esrch(void **state)
 	(void)state;
 	build_pod(&l, &p);
 	spawn(p.conmon, NET_CALLER);
-	expect_failure(p.uid, -ESRCH, "no process in its cgroup");
+	expect_failure(p.uid, -ESRCH, FLT_ERR_TARGET, "no process in its cgroup");
 }
 
 static void test_pod_without_eth0_is_enodev(void **state)
@@ -772,7 +798,7 @@ static void test_pod_without_eth0_is_enodev(void **state)
 
 	(void)state;
 	start_pod(&l, &p, NET_LO_ONLY);
-	expect_failure(p.uid, -ENODEV, "no eth0 in its network namespace");
+	expect_failure(p.uid, -ENODEV, FLT_ERR_TARGET, "no eth0 in its network namespace");
 }
 
 static void test_pod_eth0_not_veth_is_einval(void **state)
@@ -782,7 +808,8 @@ static void test_pod_eth0_not_veth_is_einval(void **state)
 
 	(void)state;
 	start_pod(&l, &p, NET_IFB);
-	expect_failure(p.uid, -EINVAL, "eth0 in its network namespace is not a veth");
+	expect_failure(p.uid, -EINVAL, FLT_ERR_INPUT,
+		       "eth0 in its network namespace is not a veth");
 }
 
 static void test_pod_eth0_peer_in_other_netns_is_enodev(void **state)
@@ -792,7 +819,7 @@ static void test_pod_eth0_peer_in_other_netns_is_enodev(void **state)
 
 	(void)state;
 	start_pod(&l, &p, NET_FAR_VETH);
-	expect_failure(p.uid, -ENODEV, "is not in this network namespace");
+	expect_failure(p.uid, -ENODEV, FLT_ERR_TARGET, "is not in this network namespace");
 }
 
 static int group_setup(void **state)

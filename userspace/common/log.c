@@ -20,17 +20,6 @@ void log_print(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
-void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /*
  * libbpf warns about things faultline handles itself (a probe that fails on an old kernel, the
  * verifier log of a program it then reports): its output is shown only with -d.

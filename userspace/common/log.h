@@ -4,15 +4,11 @@
 #define FAULTLINE_LOG_H
 
 #include <stdbool.h>
-#include <stddef.h>
 
 enum log_level { LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 void log_setup(bool debug); /* also routes libbpf's messages, demoted one level */
 void log_print(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* A message for the caller to print, into err (which may be NULL or of length 0). */
-void errf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #define pr_warn(...) log_print(LOG_WARN, __VA_ARGS__)
 #define pr_info(...) log_print(LOG_INFO, __VA_ARGS__)

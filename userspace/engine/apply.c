@@ -70,7 +70,7 @@ static size_t total_ifaces(const struct apply *ap)
 }
 
 /* Open and load the tc and cgroup programs for netns slot k; slot 0 creates the maps. */
-static int load_instance(struct apply *ap, uint32_t k)
+static int load_instance(struct apply *ap, uint32_t k, struct flt_error *why)
 {
 	struct fault_bpf *skel = fault_bpf__open();
 	struct bpf_program *prog;
@@ -119,13 +119,11 @@ static int load_instance(struct apply *ap, uint32_t k)
 		}
 	}
 	err = fault_bpf__load(skel);
-	if (err) {
-		snprintf(ap->errbuf, sizeof(ap->errbuf),
-			 "loading faultline's BPF programs failed: %s (run with -d for the "
-			 "verifier's log)",
-			 strerror(-err));
-		return err;
-	}
+	if (err)
+		return flt_fail(why, FLT_ERR_SYSTEM, err,
+				"loading faultline's BPF programs failed: %s (run with -d for the "
+				"verifier's log)",
+				strerror(-err));
 	return 0;
 }
 
@@ -189,7 +187,7 @@ static int fill_maps(struct apply *ap, uint64_t deadline_ns)
 }
 
 /* The queues of every device where packets of a waiting fault must wait. */
-static int setup_queues(struct apply *ap)
+static int setup_queues(struct apply *ap, struct flt_error *why)
 {
 	size_t k, i;
 	int err;
@@ -212,8 +210,7 @@ static int setup_queues(struct apply *ap)
 
 			shaping_sides(s->wait_directions, s->iface_flags & FLT_IFACE_SWAP,
 				      &dev.egress_queue, &dev.ifb);
-			err = shaping_setup(&dev, record, ap, &s->ifb_ifindex[i], ap->errbuf,
-					    sizeof(ap->errbuf));
+			err = shaping_setup(&dev, record, ap, &s->ifb_ifindex[i], why);
 			if (err)
 				return err;
 		}
@@ -222,7 +219,7 @@ static int setup_queues(struct apply *ap)
 }
 
 /* netem's distribution tables, for the edt delays drawn from them (loaded once per plan). */
-static int fill_dist_tables(struct apply *ap)
+static int fill_dist_tables(struct apply *ap, struct flt_error *why)
 {
 	static const char *const names[FLT_DIST_COUNT] = {
 		[FLT_DIST_NORMAL] = "normal",
@@ -248,7 +245,7 @@ static int fill_dist_tables(struct apply *ap)
 			continue;
 		err = netem_dist_load(names[d], &values, &len);
 		if (err) {
-			snprintf(ap->errbuf, sizeof(ap->errbuf),
+			flt_fail(why, FLT_ERR_SYSTEM, err,
 				 "cannot read iproute2's %s distribution table: %s", names[d],
 				 strerror(-err));
 			break;
@@ -264,15 +261,13 @@ static int fill_dist_tables(struct apply *ap)
 	return err;
 }
 
-static int resolve_tc_mode(struct apply *ap)
+static int resolve_tc_mode(struct apply *ap, struct flt_error *why)
 {
 	int err = tc_mode_from_env(&ap->tc_mode), tcx;
 
-	if (err) {
-		snprintf(ap->errbuf, sizeof(ap->errbuf),
-			 "FAULTLINE_TC_ATTACH: must be auto, tcx or clsact");
-		return -EINVAL;
-	}
+	if (err)
+		return flt_fail(why, FLT_ERR_INPUT, EINVAL,
+				"FAULTLINE_TC_ATTACH: must be auto, tcx or clsact");
 	if (ap->tc_mode != TC_MODE_AUTO)
 		return 0;
 	tcx = tcx_supported(bpf_program__fd(ap->skels[0]->progs.flt_tc_ingress));
@@ -410,7 +405,7 @@ static int record(void *ctx, const struct state_record *rec)
 
 /* --- attaching ------------------------------------------------------------------------------- */
 
-static int attach_slot_tc(struct apply *ap, uint32_t k, enum hook h)
+static int attach_slot_tc(struct apply *ap, uint32_t k, enum hook h, struct flt_error *why)
 {
 	struct slot *s = &ap->slots[k];
 	char pin[PATH_MAX], registry[PATH_MAX];
@@ -441,18 +436,17 @@ static int attach_slot_tc(struct apply *ap, uint32_t k, enum hook h)
 		snprintf(rec.link, sizeof(rec.link), "link-%u", n);
 		err = state_pin_path(&ap->store, ap->plan->name, rec.link, pin, sizeof(pin));
 		err = err ?: attach_tc(&req, &rec);
-		if (err) {
-			snprintf(ap->errbuf, sizeof(ap->errbuf), "%s %s: attaching to %s %s failed: %s",
-				 target_kind_name(s->id->kind), s->id->id, s->ifaces[i].name,
-				 hooks[h].name, strerror(-err));
-			return err;
-		}
+		if (err)
+			return flt_fail(why, FLT_ERR_SYSTEM, err,
+					"%s %s: attaching to %s %s failed: %s",
+					target_kind_name(s->id->kind), s->id->id, s->ifaces[i].name,
+					hooks[h].name, strerror(-err));
 		err = record(ap, &rec);
 	}
 	return err;
 }
 
-static int attach_slot_cgroup(struct apply *ap, uint32_t k, enum hook h)
+static int attach_slot_cgroup(struct apply *ap, uint32_t k, enum hook h, struct flt_error *why)
 {
 	struct slot *s = &ap->slots[k];
 	struct bpf_cgroup_storage_key key = { .cgroup_inode_id = s->cgroup_id,
@@ -468,12 +462,10 @@ static int attach_slot_cgroup(struct apply *ap, uint32_t k, enum hook h)
 	err = state_pin_path(&ap->store, ap->plan->name, rec.link, pin, sizeof(pin));
 	err = err ?: attach_cgroup(bpf_program__fd(hook_prog(ap->skels[0], h)), s->cgroup_dir,
 				   hooks[h].attach_type, pin, &rec);
-	if (err) {
-		snprintf(ap->errbuf, sizeof(ap->errbuf), "%s %s: attaching %s to %s failed: %s",
-			 target_kind_name(s->id->kind), s->id->id, hooks[h].name, s->cgroup_dir,
-			 strerror(-err));
-		return err;
-	}
+	if (err)
+		return flt_fail(why, FLT_ERR_SYSTEM, err, "%s %s: attaching %s to %s failed: %s",
+				target_kind_name(s->id->kind), s->id->id, hooks[h].name,
+				s->cgroup_dir, strerror(-err));
 	err = record(ap, &rec);
 	/* the attachment's storage exists from now on; until it names the slot, it does nothing */
 	err = err ?: bpf_map_update_elem(bpf_map__fd(ap->skels[0]->maps.flt_cg), &key, &val,
@@ -481,7 +473,7 @@ static int attach_slot_cgroup(struct apply *ap, uint32_t k, enum hook h)
 	return err;
 }
 
-static int attach_all(struct apply *ap)
+static int attach_all(struct apply *ap, struct flt_error *why)
 {
 	int err = 0;
 	uint32_t k;
@@ -491,7 +483,8 @@ static int attach_all(struct apply *ap)
 		for (h = 0; h < HOOK_COUNT && !err; h++) {
 			if (!slot_needs(&ap->slots[k], h))
 				continue;
-			err = hook_is_tc(h) ? attach_slot_tc(ap, k, h) : attach_slot_cgroup(ap, k, h);
+			err = hook_is_tc(h) ? attach_slot_tc(ap, k, h, why)
+					    : attach_slot_cgroup(ap, k, h, why);
 		}
 	return err;
 }
@@ -500,8 +493,11 @@ static int attach_all(struct apply *ap)
  * The kernel side of apply. The plan's folder and its description, deadline included, come
  * before any kernel object: whatever point the process dies at, what it made is in the folder
  * or named by the description, and the deadline says when the sweep may remove it.
+ * On failure why says what went wrong and whose it is: shaping_setup tells the user's problems
+ * (another plan's queue on a device, a qdisc tree it could not put back) from the system's;
+ * every other failure here is the system's, with its step's message or its errno's.
  */
-static int apply_kernel(struct apply *ap)
+static int apply_kernel(struct apply *ap, struct flt_error *why)
 {
 	uint64_t deadline_ns;
 	uint32_t k;
@@ -515,18 +511,21 @@ static int apply_kernel(struct apply *ap)
 	err = desc_new(ap, deadline_ns);
 	err = err ?: state_desc_write(&ap->store, &ap->desc);
 	for (k = 0; k < ap->nnetns && !err; k++)
-		err = load_instance(ap, k);
+		err = load_instance(ap, k, why);
 	if (!err && plan_needs_tc(ap))
-		err = resolve_tc_mode(ap);
+		err = resolve_tc_mode(ap, why);
 	err = err ?: pin_maps(ap);
-	err = err ?: fill_dist_tables(ap);
-	err = err ?: setup_queues(ap);
+	err = err ?: fill_dist_tables(ap, why);
+	err = err ?: setup_queues(ap, why);
 	err = err ?: fill_maps(ap, deadline_ns);
-	err = err ?: attach_all(ap);
-	if (err)
-		return err;
-	ap->desc.complete = true;
-	return state_desc_write(&ap->store, &ap->desc);
+	err = err ?: attach_all(ap, why);
+	if (!err) {
+		ap->desc.complete = true;
+		err = state_desc_write(&ap->store, &ap->desc);
+	}
+	if (err && why->kind == FLT_ERR_NONE)
+		system_failure(why, err);
+	return err;
 }
 
 /* --- the result ------------------------------------------------------------------------------ */
@@ -639,6 +638,7 @@ int engine_apply(const struct plan *plan, bool dry_run, struct engine_apply_resu
 		 struct flt_error *err)
 {
 	struct apply ap = { .plan = plan, .dry_run = dry_run, .err = err };
+	struct flt_error why;
 	bool created = false;
 	int ret;
 
@@ -668,12 +668,12 @@ int engine_apply(const struct plan *plan, bool dry_run, struct engine_apply_resu
 	if (ret)
 		goto out;
 	if (!dry_run) {
-		ap.errbuf[0] = '\0';
-		ret = apply_kernel(&ap);
+		flt_error_clear(&why);
+		ret = apply_kernel(&ap, &why);
 		created = ret != -EEXIST;
 		if (ret) {
-			ret = flt_fail(err, FLT_ERR_SYSTEM, -ret, "plan %s: %s; nothing was changed",
-				       plan->name, ap.errbuf[0] ? ap.errbuf : strerror(-ret));
+			ret = flt_fail(err, why.kind, ret, "plan %s: %s; nothing was changed",
+				       plan->name, why.message);
 			goto out;
 		}
 	}

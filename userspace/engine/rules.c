@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include "engine/rules.h"
+#include "plan/values.h"
 
 uint64_t rule_loss_threshold(double percent)
 {
@@ -12,15 +13,6 @@ uint64_t rule_loss_threshold(double percent)
 	if (percent >= 100)
 		return 1ULL << 32;
 	return (uint64_t)llround(percent / 100.0 * 4294967296.0);
-}
-
-uint32_t rule_fraction_u32(double percent)
-{
-	if (percent <= 0)
-		return 0;
-	if (percent >= 100)
-		return UINT32_MAX;
-	return (uint32_t)llround(percent / 100.0 * 4294967295.0);
 }
 
 static void cidr_encode(const struct plan_cidr *in, struct flt_cidr *out)
@@ -67,7 +59,7 @@ void rule_encode(const struct plan_fault *fault, uint64_t deadline_ns, uint32_t 
 		rule->delay_ns = fault->actions & FLT_ACT_DELAY ? fault->delay_ns : 0;
 		rule->jitter_ns = fault->actions & FLT_ACT_DELAY ? fault->jitter_ns : 0;
 		rule->distribution = fault->distribution;
-		rule->delay_correlation = rule_fraction_u32(fault->delay_correlation);
+		rule->delay_correlation = percent_to_u32(fault->delay_correlation);
 		rule->rate_bytes_per_sec = fault->actions & FLT_ACT_RATE ? fault->rate_bytes_per_sec : 0;
 	}
 	rule->direction = (uint8_t)fault->direction;

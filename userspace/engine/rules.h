@@ -11,9 +11,6 @@
 /* loss percent (0 < p <= 100) -> threshold for bpf_get_prandom_u32(): 100% is 2^32 (always). */
 uint64_t rule_loss_threshold(double percent);
 
-/* A probability or correlation in percent as the kernel's fraction of 2^32 (UINT32_MAX at 100%). */
-uint32_t rule_fraction_u32(double percent);
-
 /*
  * Encode one fault as a kernel rule that stops having effect at deadline_ns (CLOCK_MONOTONIC).
  * netem_classid non-zero: the fault's delay, rate and loss are the netem leaf's of that class,

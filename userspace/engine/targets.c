@@ -36,85 +36,88 @@ static uint32_t netns_slot_for(struct apply *ap, const char *path, uint64_t ino)
 	return ap->nnetns++;
 }
 
-static int resolve_pod(struct apply *ap, struct slot *s)
+int system_failure(struct flt_error *err, int ret)
 {
-	int err = pod_resolve(s->id->id, &s->pod, ap->errbuf, sizeof(ap->errbuf));
+	return flt_fail(err, FLT_ERR_SYSTEM, ret, "%s", strerror(-ret));
+}
 
-	if (err)
-		return err;
+static int resolve_pod(struct apply *ap, struct slot *s, struct flt_error *err)
+{
+	int ret = pod_resolve(s->id->id, &s->pod, err);
+
+	if (ret)
+		return ret;
 	snprintf(s->cgroup_dir, sizeof(s->cgroup_dir), "%s", s->pod.cgroup_dir);
 	s->cgroup_id = s->pod.cgroup_id;
 	s->netns_ino = ap->own_netns_ino;
 	s->netns_slot = 0;
 	s->ifaces = calloc(1, sizeof(*s->ifaces));
 	if (!s->ifaces)
-		return -ENOMEM;
+		return system_failure(err, -ENOMEM);
 	s->ifaces[0].ifindex = s->pod.host_ifindex;
 	snprintf(s->ifaces[0].name, sizeof(s->ifaces[0].name), "%s", s->pod.host_ifname);
 	s->nifaces = 1;
 	s->iface_flags = FLT_IFACE_SWAP; /* the host end's ingress carries the pod's egress */
-	if ((s->actions & FLT_ACT_REJECT) && !s->cgroup_dir[0]) {
-		snprintf(ap->errbuf, sizeof(ap->errbuf),
-			 "pod %s: its cgroup is only in cgroup v1, and reject needs a cgroup v2 "
-			 "directory to attach to",
-			 s->id->id);
-		return -EINVAL;
-	}
+	if ((s->actions & FLT_ACT_REJECT) && !s->cgroup_dir[0])
+		return flt_fail(
+			err, FLT_ERR_INPUT, EINVAL,
+			"pod %s: its cgroup is only in cgroup v1, and reject needs a cgroup v2 "
+			"directory to attach to",
+			s->id->id);
 	return 0;
 }
 
-static int resolve_netns(struct apply *ap, struct slot *s)
+static int resolve_netns(struct apply *ap, struct slot *s, struct flt_error *err)
 {
-	int fd, err;
+	int fd, ret;
 
 	s->netns_path = s->id->id;
-	err = netns_ino_of(s->id->id, &s->netns_ino);
-	if (err) {
-		snprintf(ap->errbuf, sizeof(ap->errbuf), "netns %s: %s", s->id->id, strerror(-err));
-		return err == -ENOENT ? -ENOENT : err;
-	}
+	ret = netns_ino_of(s->id->id, &s->netns_ino);
+	if (ret)
+		return flt_fail(err, ret == -ENOENT ? FLT_ERR_TARGET : FLT_ERR_SYSTEM, ret,
+				"netns %s: %s", s->id->id, strerror(-ret));
 	fd = open(s->id->id, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	err = netdev_list(fd, &s->ifaces, &s->nifaces);
+	if (fd < 0) {
+		ret = -errno;
+		return flt_fail(err, FLT_ERR_SYSTEM, ret, "netns %s: %s", s->id->id,
+				strerror(-ret));
+	}
+	ret = netdev_list(fd, &s->ifaces, &s->nifaces);
 	close(fd);
-	if (err) {
-		snprintf(ap->errbuf, sizeof(ap->errbuf),
-			 "netns %s: cannot list its interfaces (is it a network namespace?): %s",
-			 s->id->id, strerror(-err));
-		return -EINVAL;
-	}
-	if (s->nifaces == 0) {
-		snprintf(ap->errbuf, sizeof(ap->errbuf),
-			 "netns %s: it has no interface but loopback", s->id->id);
-		return -EINVAL;
-	}
+	if (ret)
+		return flt_fail(
+			err, FLT_ERR_INPUT, EINVAL,
+			"netns %s: cannot list its interfaces (is it a network namespace?): %s",
+			s->id->id, strerror(-ret));
+	if (s->nifaces == 0)
+		return flt_fail(err, FLT_ERR_INPUT, EINVAL,
+				"netns %s: it has no interface but loopback", s->id->id);
 	s->netns_slot = netns_slot_for(ap, s->netns_ino == ap->own_netns_ino ? NULL : s->id->id,
 				       s->netns_ino);
-	if (s->netns_slot == UINT32_MAX) {
-		snprintf(ap->errbuf, sizeof(ap->errbuf), "netns %s: a plan reaches at most %d "
-			 "network namespaces", s->id->id, NETNS_SLOTS_MAX);
-		return -EINVAL;
-	}
+	if (s->netns_slot == UINT32_MAX)
+		return flt_fail(err, FLT_ERR_INPUT, EINVAL,
+				"netns %s: a plan reaches at most %d network namespaces", s->id->id,
+				NETNS_SLOTS_MAX);
 	if (s->netns_slot == 0)
 		s->netns_path = NULL;
 	return 0;
 }
 
-static int resolve_interface(struct apply *ap, struct slot *s)
+static int resolve_interface(struct apply *ap, struct slot *s, struct flt_error *err)
 {
-	int ifindex, err;
+	int ifindex, ret;
 
-	err = netdev_ifindex(-1, s->id->id, &ifindex);
-	if (err) {
-		snprintf(ap->errbuf, sizeof(ap->errbuf), "interface %s: %s", s->id->id,
-			 err == -ENODEV ? "no such interface in faultline's network namespace"
-					: strerror(-err));
-		return err == -ENODEV ? -ENOENT : err;
-	}
+	ret = netdev_ifindex(-1, s->id->id, &ifindex);
+	if (ret == -ENODEV)
+		return flt_fail(err, FLT_ERR_TARGET, ENOENT,
+				"interface %s: no such interface in faultline's network namespace",
+				s->id->id);
+	if (ret)
+		return flt_fail(err, FLT_ERR_SYSTEM, ret, "interface %s: %s", s->id->id,
+				strerror(-ret));
 	s->ifaces = calloc(1, sizeof(*s->ifaces));
 	if (!s->ifaces)
-		return -ENOMEM;
+		return system_failure(err, -ENOMEM);
 	s->ifaces[0].ifindex = ifindex;
 	snprintf(s->ifaces[0].name, sizeof(s->ifaces[0].name), "%s", s->id->id);
 	s->nifaces = 1;
@@ -123,10 +126,11 @@ static int resolve_interface(struct apply *ap, struct slot *s)
 }
 
 /* Which backend each waiting fault gets, from what this kernel has (asked once, if needed). */
-static int plan_shaping(struct apply *ap, struct slot *s)
+static int plan_shaping(struct apply *ap, struct slot *s, struct flt_error *err)
 {
 	bool egress_queue, ifb;
-	int err;
+	size_t culprit;
+	int ret;
 
 	if (!s->waits)
 		return 0;
@@ -138,11 +142,13 @@ static int plan_shaping(struct apply *ap, struct slot *s)
 	}
 	s->ifb_ifindex = calloc(s->nifaces ? s->nifaces : 1, sizeof(*s->ifb_ifindex));
 	if (!s->ifb_ifindex)
-		return -ENOMEM;
-	err = shaping_plan(ap->plan, s->faults, s->nrules, &ap->caps, s->kinds, &s->device_kind,
-			   &ap->bad_fault, ap->errbuf, sizeof(ap->errbuf));
-	if (err)
-		return err;
+		return system_failure(err, -ENOMEM);
+	ret = shaping_plan(ap->plan, s->faults, s->nrules, &ap->caps, s->kinds, &s->device_kind,
+			   &culprit, err);
+	if (ret) {
+		ap->bad_fault = culprit; /* only then: a later error is not this fault's */
+		return ret;
+	}
 	shaping_sides(s->wait_directions, s->iface_flags & FLT_IFACE_SWAP, &egress_queue, &ifb);
 	if (!ifb)
 		return 0;
@@ -152,18 +158,18 @@ static int plan_shaping(struct apply *ap, struct slot *s)
 	}
 	if (ap->ifb_ok > 0)
 		return 0;
-	snprintf(ap->errbuf, sizeof(ap->errbuf),
-		 "%s %s: delaying or shaping traffic %s it needs an IFB device that passes on "
-		 "redirected packets, and this kernel's IFB drops them (faultline probe: "
-		 "ifb_redirect); only traffic %s it can wait here",
-		 target_kind_name(s->id->kind), s->id->id,
-		 s->iface_flags & FLT_IFACE_SWAP ? "leaving" : "arriving at",
-		 s->iface_flags & FLT_IFACE_SWAP ? "reaching" : "leaving");
-	return -EINVAL;
+	return flt_fail(
+		err, FLT_ERR_INPUT, EINVAL,
+		"%s %s: delaying or shaping traffic %s it needs an IFB device that passes on "
+		"redirected packets, and this kernel's IFB drops them (faultline probe: "
+		"ifb_redirect); only traffic %s it can wait here",
+		target_kind_name(s->id->kind), s->id->id,
+		s->iface_flags & FLT_IFACE_SWAP ? "leaving" : "arriving at",
+		s->iface_flags & FLT_IFACE_SWAP ? "reaching" : "leaving");
 }
 
 /* The same interface under two targets would need two rule sets in one flt_ifaces entry. */
-static int check_overlap(struct apply *ap)
+static int check_overlap(struct apply *ap, struct flt_error *err)
 {
 	size_t a, b, i, j;
 
@@ -175,21 +181,21 @@ static int check_overlap(struct apply *ap)
 					    ap->slots[a].ifaces[i].ifindex !=
 						    ap->slots[b].ifaces[j].ifindex)
 						continue;
-					snprintf(ap->errbuf, sizeof(ap->errbuf),
-						 "interface %s is reached by %s %s and by %s %s: "
-						 "fault it through one target",
-						 ap->slots[a].ifaces[i].name,
-						 target_kind_name(ap->slots[a].id->kind),
-						 ap->slots[a].id->id,
-						 target_kind_name(ap->slots[b].id->kind),
-						 ap->slots[b].id->id);
-					return -EINVAL;
+					return flt_fail(
+						err, FLT_ERR_INPUT, EINVAL,
+						"interface %s is reached by %s %s and by %s "
+						"%s: fault it through one target",
+						ap->slots[a].ifaces[i].name,
+						target_kind_name(ap->slots[a].id->kind),
+						ap->slots[a].id->id,
+						target_kind_name(ap->slots[b].id->kind),
+						ap->slots[b].id->id);
 				}
 	return 0;
 }
 
 /* One slot per target id, with the faults on its target; then every slot resolved. */
-static int resolve_slots(struct apply *ap)
+static int resolve_slots(struct apply *ap, struct flt_error *why)
 {
 	const struct plan *plan = ap->plan;
 	size_t t, k, f, n = 0;
@@ -199,7 +205,7 @@ static int resolve_slots(struct apply *ap)
 		n += plan->targets[t].nids;
 	ap->slots = calloc(n ? n : 1, sizeof(*ap->slots));
 	if (!ap->slots)
-		return -ENOMEM;
+		return system_failure(why, -ENOMEM);
 	for (t = 0; t < plan->ntargets; t++) {
 		for (k = 0; k < plan->targets[t].nids; k++) {
 			struct slot *s = &ap->slots[ap->nslots++];
@@ -224,31 +230,30 @@ static int resolve_slots(struct apply *ap)
 
 		switch (s->id->kind) {
 		case TARGET_POD:
-			err = resolve_pod(ap, s);
+			err = resolve_pod(ap, s, why);
 			break;
 		case TARGET_CGROUP:
 			err = cgroup_resolve(s->id->id, s->cgroup_dir, sizeof(s->cgroup_dir),
-					     &s->cgroup_id, ap->errbuf, sizeof(ap->errbuf));
+					     &s->cgroup_id, why);
 			break;
 		case TARGET_NETNS:
-			err = resolve_netns(ap, s);
+			err = resolve_netns(ap, s, why);
 			break;
 		case TARGET_INTERFACE:
-			err = resolve_interface(ap, s);
+			err = resolve_interface(ap, s, why);
 			break;
 		default:
-			err = -EINVAL;
+			err = flt_fail(why, FLT_ERR_INPUT, EINVAL, "%s", strerror(EINVAL));
 		}
 		ap->bad_id = s->id;
 		if (err)
 			return err;
-		ap->bad_fault = SIZE_MAX;
-		err = plan_shaping(ap, s);
+		err = plan_shaping(ap, s, why);
 		if (err)
 			return err;
 	}
 	ap->bad_id = NULL;
-	return check_overlap(ap);
+	return check_overlap(ap, why);
 }
 
 static const char *const id_list_key[] = {
@@ -258,48 +263,59 @@ static const char *const id_list_key[] = {
 	[TARGET_INTERFACE] = "interfaces",
 };
 
+/* flt_fail_at() gives an input error: err gets why's kind and errno instead. */
+static int kind_of(struct flt_error *err, const struct flt_error *why)
+{
+	if (err) {
+		err->kind = why->kind;
+		err->errnum = why->errnum;
+	}
+	return -why->errnum;
+}
+
+/*
+ * The kernel layer and the resolvers above say what went wrong and whose it is (why); here it
+ * gets its place in the plan: a fault this kernel cannot run at the fault, a target's error at
+ * the target's id, a system failure at none.
+ */
 int resolve_targets(struct apply *ap)
 {
 	const struct plan *plan = ap->plan;
 	const struct plan_target_id *id;
-	enum flt_err_kind kind;
+	const struct plan_fault *fault;
+	struct flt_error why;
 	char field[160];
 	int err;
 
 	ap->bad_id = NULL;
 	ap->bad_fault = SIZE_MAX;
-	ap->errbuf[0] = '\0';
-	err = resolve_slots(ap);
+	flt_error_clear(&why);
+	err = resolve_slots(ap, &why);
 	if (!err)
 		return 0;
-	if (!ap->errbuf[0])
-		snprintf(ap->errbuf, sizeof(ap->errbuf), "%s", strerror(-err));
+	if (why.kind == FLT_ERR_NONE) /* an error must never exit 0 */
+		system_failure(&why, err);
 	if (ap->bad_fault != SIZE_MAX) {
 		/* what this kernel cannot do for a fault: at the fault's position */
+		fault = &plan->faults[ap->bad_fault];
 		snprintf(field, sizeof(field), "spec.faults[%zu]", ap->bad_fault);
-		return flt_fail_at(ap->err, plan->file, plan->faults[ap->bad_fault].pos.line,
-				   plan->faults[ap->bad_fault].pos.col, field, "plan %s: %s",
-				   plan->name, ap->errbuf);
+		flt_fail_at(ap->err, plan->file, fault->pos.line, fault->pos.col, field,
+			    "plan %s: %s", plan->name, why.message);
+		return kind_of(ap->err, &why);
 	}
-	kind = err == -ENOENT || err == -ESRCH || err == -ENODEV ? FLT_ERR_TARGET
-	       : err == -EINVAL				     ? FLT_ERR_INPUT
-							     : FLT_ERR_SYSTEM;
 	id = ap->bad_id;
-	if (!id || kind == FLT_ERR_SYSTEM)
-		return flt_fail(ap->err, kind, -err, "plan %s: %s", plan->name, ap->errbuf);
-	for (size_t t = 0; t < plan->ntargets; t++) {
+	for (size_t t = 0; id && why.kind != FLT_ERR_SYSTEM && t < plan->ntargets; t++) {
 		const struct plan_target *pt = &plan->targets[t];
 
 		if (id < pt->ids || id >= pt->ids + pt->nids)
 			continue;
 		snprintf(field, sizeof(field), "spec.targets.%s.%s[%zu]", pt->name,
 			 id_list_key[id->kind], (size_t)(id - pt->ids));
-		err = flt_fail_at(ap->err, plan->file, id->pos.line, id->pos.col, field, "%s",
-				  ap->errbuf);
-		ap->err->kind = kind;
-		return err;
+		flt_fail_at(ap->err, plan->file, id->pos.line, id->pos.col, field, "%s",
+			    why.message);
+		return kind_of(ap->err, &why);
 	}
-	return flt_fail(ap->err, kind, -err, "plan %s: %s", plan->name, ap->errbuf);
+	return flt_fail(ap->err, why.kind, why.errnum, "plan %s: %s", plan->name, why.message);
 }
 
 void slots_free(struct apply *ap)

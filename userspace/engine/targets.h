@@ -63,7 +63,6 @@ struct apply {
 	struct fault_bpf *skels[NETNS_SLOTS_MAX];
 	struct state_store store;
 	struct state_desc desc;
-	char errbuf[FLT_ERR_MSG_MAX]; /* the kernel layer's messages */
 	struct flt_error *err;
 	const struct plan_target_id *bad_id; /* the target id resolve_targets() failed on */
 	size_t bad_fault; /* the fault a kernel cannot run, SIZE_MAX if none */
@@ -99,10 +98,17 @@ static inline bool hook_is_tc(enum hook h)
 
 bool slot_needs(const struct slot *s, enum hook h);
 
+/* A failure that has nothing to say but its errno ret (memory, a map, a pin): the system's. */
+int system_failure(struct flt_error *err, int ret);
+
 /* The inode of the network namespace at path. */
 int netns_ino_of(const char *path, uint64_t *ino);
 
-/* One slot per target id, each resolved on this node; FLT_ERR_INPUT or _TARGET in ap->err. */
+/*
+ * One slot per target id, each resolved on this node. On failure ap->err has the kind the kernel
+ * layer or the resolver gave it, and the position of the fault or target id at fault where there
+ * is one (FLT_ERR_INPUT or _TARGET); an FLT_ERR_SYSTEM error has no position.
+ */
 int resolve_targets(struct apply *ap);
 
 /* Is another active plan already on one of ap's targets? FLT_ERR_INPUT naming both. */

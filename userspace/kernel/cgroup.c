@@ -9,7 +9,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/magic.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +17,8 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
+#include "common/error.h"
 #include "kernel/cgroup.h"
-#include "common/log.h"
 
 /* Deep enough for any kubelet layout below any cgroupRoot; bounds the walk on odd trees. */
 #define CGROUP_WALK_MAX_DEPTH 8
@@ -223,8 +222,7 @@ static bool path_has_dotdot(const char *rel)
 	return false;
 }
 
-int cgroup_resolve(const char *rel, char *dir, size_t dirlen, uint64_t *id, char *err,
-		   size_t errlen)
+int cgroup_resolve(const char *rel, char *dir, size_t dirlen, uint64_t *id, struct flt_error *err)
 {
 	char mnt[PATH_MAX], path[PATH_MAX];
 	struct statfs sfs;
@@ -232,21 +230,20 @@ int cgroup_resolve(const char *rel, char *dir, size_t dirlen, uint64_t *id, char
 	size_t n;
 	int ret;
 
-	if (path_has_dotdot(rel)) {
-		errf(err, errlen, "cgroup %s: \"..\" is not allowed in a cgroup path", rel);
-		return -EINVAL;
-	}
+	if (path_has_dotdot(rel))
+		return flt_fail(err, FLT_ERR_INPUT, EINVAL,
+				"cgroup %s: \"..\" is not allowed in a cgroup path", rel);
 	ret = cgroup2_mount(mnt, sizeof(mnt));
-	if (ret) {
-		errf(err, errlen, "cgroup %s: %s", rel,
-		     ret == -ENOENT ? "no cgroup2 filesystem is mounted" : strerror(-ret));
-		return ret;
-	}
+	if (ret == -ENOENT) /* no cgroup is on this node */
+		return flt_fail(err, FLT_ERR_TARGET, ret,
+				"cgroup %s: no cgroup2 filesystem is mounted", rel);
+	if (ret)
+		return flt_fail(err, FLT_ERR_SYSTEM, ret, "cgroup %s: %s", rel, strerror(-ret));
 	rel += strspn(rel, "/");
-	if (snprintf(path, sizeof(path), "%s/%s", mnt, rel) >= (int)sizeof(path)) {
-		errf(err, errlen, "cgroup %s: path too long", rel);
-		return -ENAMETOOLONG;
-	}
+	/* a path over PATH_MAX names no cgroup; the message shows its start */
+	if (snprintf(path, sizeof(path), "%s/%s", mnt, rel) >= (int)sizeof(path))
+		return flt_fail(err, FLT_ERR_INPUT, ENAMETOOLONG, "cgroup %.64s...: path too long",
+				rel);
 	n = strlen(path);
 	while (n > 1 && path[n - 1] == '/')
 		path[--n] = '\0';
@@ -254,25 +251,24 @@ int cgroup_resolve(const char *rel, char *dir, size_t dirlen, uint64_t *id, char
 	if (stat(path, &st)) {
 		ret = -errno;
 		if (ret == -ENOENT || ret == -ENOTDIR)
-			errf(err, errlen, "cgroup %s: no such cgroup (%s does not exist)", rel,
-			     path);
-		else
-			errf(err, errlen, "cgroup %s: %s", rel, strerror(-ret));
-		return ret == -ENOTDIR ? -ENOENT : ret;
+			return flt_fail(err, FLT_ERR_TARGET, ENOENT,
+					"cgroup %s: no such cgroup (%s does not exist)", rel, path);
+		return flt_fail(err, FLT_ERR_SYSTEM, ret, "cgroup %s: %s", rel, strerror(-ret));
 	}
-	if (!S_ISDIR(st.st_mode)) {
-		errf(err, errlen, "cgroup %s: %s is not a directory, so not a cgroup", rel, path);
-		return -ENOTDIR;
+	if (!S_ISDIR(st.st_mode))
+		return flt_fail(err, FLT_ERR_INPUT, ENOTDIR,
+				"cgroup %s: %s is not a directory, so not a cgroup", rel, path);
+	if (statfs(path, &sfs)) {
+		ret = -errno;
+		return flt_fail(err, FLT_ERR_SYSTEM, ret, "cgroup %s: %s: %s", rel, path,
+				strerror(-ret));
 	}
 	/* A path that left the cgroup2 filesystem (a mount on top of it) is no cgroup. */
-	if (statfs(path, &sfs) || sfs.f_type != CGROUP2_SUPER_MAGIC) {
-		errf(err, errlen, "cgroup %s: %s is not in the cgroup2 filesystem", rel, path);
-		return -EINVAL;
-	}
-	if (n >= dirlen) {
-		errf(err, errlen, "cgroup %s: path too long", rel);
-		return -ENAMETOOLONG;
-	}
+	if (sfs.f_type != CGROUP2_SUPER_MAGIC)
+		return flt_fail(err, FLT_ERR_INPUT, EINVAL,
+				"cgroup %s: %s is not in the cgroup2 filesystem", rel, path);
+	if (n >= dirlen)
+		return flt_fail(err, FLT_ERR_SYSTEM, ENAMETOOLONG, "cgroup %s: path too long", rel);
 	strcpy(dir, path);
 	/*
 	 * The kernel's cgroup id (bpf_skb_cgroup_id, bpf_get_current_cgroup_id) is the kernfs

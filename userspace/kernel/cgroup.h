@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/error.h"
+
 /*
  * The cgroup2 mount point from /proc/self/mountinfo (/sys/fs/cgroup, or .../unified in hybrid
  * mode); a mount of the whole hierarchy is preferred over a subtree's. -ENOENT if none.
@@ -18,11 +20,13 @@ int cgroup2_is_unified_only(void);
 /*
  * A plan's cgroup path (relative to the cgroup2 mount, with or without a leading '/'): its
  * absolute directory and its id (the directory's inode number, which the kernel's cgroup id
- * equals). -ENOENT (no such cgroup), -EINVAL (a ".." component, or a path outside the cgroup2
- * filesystem), -ENOTDIR (a file, not a cgroup), with err saying so; or another -errno.
+ * equals). On failure -errno with err saying why, naming the cgroup:
+ *   FLT_ERR_TARGET (-ENOENT): no such cgroup, or no cgroup2 filesystem is mounted;
+ *   FLT_ERR_INPUT: a ".." component or a path outside the cgroup2 filesystem (-EINVAL), a file
+ *     that is no cgroup (-ENOTDIR), a path longer than PATH_MAX (-ENAMETOOLONG);
+ *   FLT_ERR_SYSTEM: the mounts or the path could not be read, or dir is too short for it.
  */
-int cgroup_resolve(const char *rel, char *dir, size_t dirlen, uint64_t *id, char *err,
-		   size_t errlen);
+int cgroup_resolve(const char *rel, char *dir, size_t dirlen, uint64_t *id, struct flt_error *err);
 
 /* The first pid listed in dir's cgroup.procs or in any descendant's; -ESRCH when none. */
 int cgroup_first_pid(const char *dir, int *pid);

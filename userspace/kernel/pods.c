@@ -10,15 +10,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/error.h"
 #include "kernel/cgroup.h"
-#include "common/log.h"
 #include "kernel/netdev.h"
 #include "kernel/pods.h"
 
@@ -245,9 +244,8 @@ static bool same_netns(const struct stat *a, const char *path)
 	return !stat(path, &b) && a->st_dev == b.st_dev && a->st_ino == b.st_ino;
 }
 
-/* Locate the pod's cgroup and a process in it: 0, -ENOENT or -ESRCH (err set), or -errno. */
-static int pod_locate(struct pod_search *s, const char *uid, struct pod *pod, char *err,
-		      size_t errlen)
+/* Locate the pod's cgroup and a process in it: 0, or -errno with err set (see pod_resolve). */
+static int pod_locate(struct pod_search *s, const char *uid, struct pod *pod, struct flt_error *err)
 {
 	char cg2[PATH_MAX] = "";
 	struct stat st;
@@ -259,27 +257,25 @@ static int pod_locate(struct pod_search *s, const char *uid, struct pod *pod, ch
 	pod->cgroup_id = 0;
 
 	ret = cgroup2_mount(cg2, sizeof(cg2));
-	if (ret && ret != -ENOENT) {
-		errf(err, errlen, "pod %s: cannot find the cgroup2 mount: %s", uid, strerror(-ret));
-		return ret;
-	}
+	if (ret && ret != -ENOENT)
+		return flt_fail(err, FLT_ERR_SYSTEM, ret,
+				"pod %s: cannot find the cgroup2 mount: %s", uid, strerror(-ret));
 	if (cg2[0] && pod_find_in(s, cg2)) {
 		ret = pod_find_pid(s->dir, &s->pid);
 		if (!ret) {
 			if (stat(s->dir, &st)) {
 				ret = -errno;
-				errf(err, errlen, "pod %s: %s: %s", uid, s->dir, strerror(-ret));
-				return ret;
+				return flt_fail(err, FLT_ERR_SYSTEM, ret, "pod %s: %s: %s", uid,
+						s->dir, strerror(-ret));
 			}
 			snprintf(pod->cgroup_dir, sizeof(pod->cgroup_dir), "%s", s->dir);
 			pod->cgroup_id = st.st_ino; /* see cgroup_resolve() */
 			return 0;
 		}
-		if (ret != -ESRCH) {
-			errf(err, errlen, "pod %s: cannot list the processes of %s: %s", uid,
-			     s->dir, strerror(-ret));
-			return ret;
-		}
+		if (ret != -ESRCH)
+			return flt_fail(err, FLT_ERR_SYSTEM, ret,
+					"pod %s: cannot list the processes of %s: %s", uid, s->dir,
+					strerror(-ret));
 		/*
 		 * An empty pod directory in a hybrid node's cgroup2 tree: the processes live in
 		 * the v1 hierarchies only, where cgroup2 hooks cannot see them.
@@ -290,31 +286,30 @@ static int pod_locate(struct pod_search *s, const char *uid, struct pod *pod, ch
 
 	/* Not in the cgroup2 tree: a hybrid node with the cgroupfs driver keeps pods in v1 only. */
 	ret = cgroup_v1_each(pod_search_v1, s);
-	if (ret < 0) {
-		errf(err, errlen, "pod %s: cannot read the cgroup v1 mounts: %s", uid,
-		     strerror(-ret));
-		return ret;
-	}
+	if (ret < 0)
+		return flt_fail(err, FLT_ERR_SYSTEM, ret,
+				"pod %s: cannot read the cgroup v1 mounts: %s", uid,
+				strerror(-ret));
 	if (ret > 0)
 		return 0;
-	if (s->empty_dir[0]) {
-		errf(err, errlen, "pod %s: no process in its cgroup %s (conmon does not count)",
-		     uid, s->empty_dir);
-		return -ESRCH;
-	}
-	if (!cg2[0] && !s->v1_hierarchies) {
-		errf(err, errlen, "pod %s: no cgroup filesystem is mounted", uid);
-		return -ENOENT;
-	}
-	errf(err, errlen,
-	     "pod %s: no such pod on this node (searched the cgroup tree under %s%s%s)", uid,
-	     cg2[0] ? cg2 : "", cg2[0] && s->v1_hierarchies ? " and " : "",
-	     s->v1_hierarchies ? "the cgroup v1 hierarchies" : "");
-	return -ENOENT;
+	if (s->empty_dir[0])
+		return flt_fail(err, FLT_ERR_TARGET, ESRCH,
+				"pod %s: no process in its cgroup %s (conmon does not count)", uid,
+				s->empty_dir);
+	if (!cg2[0] && !s->v1_hierarchies)
+		return flt_fail(err, FLT_ERR_TARGET, ENOENT,
+				"pod %s: no cgroup filesystem is mounted", uid);
+	return flt_fail(err, FLT_ERR_TARGET, ENOENT,
+			"pod %s: no such pod on this node (searched the cgroup tree under %s%s%s)",
+			uid, cg2[0] ? cg2 : "", cg2[0] && s->v1_hierarchies ? " and " : "",
+			s->v1_hierarchies ? "the cgroup v1 hierarchies" : "");
 }
 
-/* The pod's netns (in pod) from one of its processes: 0, or -ESRCH when that process is gone. */
-static int pod_open_netns(struct pod *pod, const char *uid, char *err, size_t errlen)
+/*
+ * The pod's netns (in pod) from one of its processes: 0; -ESRCH, err untouched, when that process
+ * is gone (the caller looks again); or -errno with err set.
+ */
+static int pod_open_netns(struct pod *pod, const char *uid, struct flt_error *err)
 {
 	char path[64];
 	struct stat st;
@@ -326,68 +321,63 @@ static int pod_open_netns(struct pod *pod, const char *uid, char *err, size_t er
 		ret = -errno;
 		if (ret == -ENOENT || ret == -ESRCH)
 			return -ESRCH;
-		errf(err, errlen, "pod %s: cannot open %s: %s", uid, path, strerror(-ret));
-		return ret;
+		return flt_fail(err, FLT_ERR_SYSTEM, ret, "pod %s: cannot open %s: %s", uid, path,
+				strerror(-ret));
 	}
 	if (fstat(pod->netns_fd, &st)) {
 		ret = -errno;
-		errf(err, errlen, "pod %s: %s: %s", uid, path, strerror(-ret));
-		return ret;
+		return flt_fail(err, FLT_ERR_SYSTEM, ret, "pod %s: %s: %s", uid, path,
+				strerror(-ret));
 	}
 	pod->netns_ino = st.st_ino;
 	/*
 	 * The node's namespace is pid 1's (visible with hostPID); the caller's own counts too:
 	 * a pod there has no veth whose host end the caller could reach.
 	 */
-	if (same_netns(&st, "/proc/1/ns/net") || same_netns(&st, "/proc/thread-self/ns/net")) {
-		errf(err, errlen,
-		     "pod %s uses the host network: it has no interface of its own to fault", uid);
-		return -EINVAL;
-	}
+	if (same_netns(&st, "/proc/1/ns/net") || same_netns(&st, "/proc/thread-self/ns/net"))
+		return flt_fail(
+			err, FLT_ERR_INPUT, EINVAL,
+			"pod %s uses the host network: it has no interface of its own to fault",
+			uid);
 	return 0;
 }
 
 /* The host end of the pod's eth0: its veth peer, confirmed to be in the caller's namespace. */
-static int pod_host_end(struct pod *pod, const char *uid, char *err, size_t errlen)
+static int pod_host_end(struct pod *pod, const char *uid, struct flt_error *err)
 {
 	int ret, peer, eth0;
 
 	ret = netdev_veth_peer(pod->netns_fd, POD_IFNAME, &peer);
 	if (!ret)
 		ret = netdev_ifindex(pod->netns_fd, POD_IFNAME, &eth0);
-	if (ret == -ENODEV) {
-		errf(err, errlen, "pod %s: no %s in its network namespace (process %d)", uid,
-		     POD_IFNAME, (int)pod->pid);
-		return ret;
-	}
-	if (ret == -EINVAL) {
-		errf(err, errlen, "pod %s: %s in its network namespace is not a veth (process %d)",
-		     uid, POD_IFNAME, (int)pod->pid);
-		return ret;
-	}
-	if (ret) {
-		errf(err, errlen, "pod %s: cannot query %s in its network namespace: %s", uid,
-		     POD_IFNAME, strerror(-ret));
-		return ret;
-	}
+	if (ret == -ENODEV)
+		return flt_fail(err, FLT_ERR_TARGET, ENODEV,
+				"pod %s: no %s in its network namespace (process %d)", uid,
+				POD_IFNAME, (int)pod->pid);
+	if (ret == -EINVAL)
+		return flt_fail(err, FLT_ERR_INPUT, EINVAL,
+				"pod %s: %s in its network namespace is not a veth (process %d)",
+				uid, POD_IFNAME, (int)pod->pid);
+	if (ret)
+		return flt_fail(err, FLT_ERR_SYSTEM, ret,
+				"pod %s: cannot query %s in its network namespace: %s", uid,
+				POD_IFNAME, strerror(-ret));
 	ret = netdev_is_veth_peer_in(peer, pod->netns_fd, eth0, pod->host_ifname);
-	if (ret < 0) {
-		errf(err, errlen, "pod %s: cannot query the host end of its %s (ifindex %d): %s",
-		     uid, POD_IFNAME, peer, strerror(-ret));
-		return ret;
-	}
-	if (!ret) {
-		errf(err, errlen,
-		     "pod %s: the veth peer of its %s (ifindex %d) is not in this network "
-		     "namespace",
-		     uid, POD_IFNAME, peer);
-		return -ENODEV;
-	}
+	if (ret < 0)
+		return flt_fail(err, FLT_ERR_SYSTEM, ret,
+				"pod %s: cannot query the host end of its %s (ifindex %d): %s", uid,
+				POD_IFNAME, peer, strerror(-ret));
+	if (!ret)
+		return flt_fail(
+			err, FLT_ERR_TARGET, ENODEV,
+			"pod %s: the veth peer of its %s (ifindex %d) is not in this network "
+			"namespace",
+			uid, POD_IFNAME, peer);
 	pod->host_ifindex = peer;
 	return 0;
 }
 
-int pod_resolve(const char *uid_in, struct pod *pod, char *err, size_t errlen)
+int pod_resolve(const char *uid_in, struct pod *pod, struct flt_error *err)
 {
 	char uid[POD_UID_LEN + 1], uid_escaped[POD_UID_LEN + 1];
 	struct pod_search s = {};
@@ -396,13 +386,12 @@ int pod_resolve(const char *uid_in, struct pod *pod, char *err, size_t errlen)
 
 	memset(pod, 0, sizeof(*pod));
 	pod->netns_fd = -1;
-	if (!uid_in || uid_parse(uid_in, uid)) {
-		errf(err, errlen,
-		     "pod uid \"%.64s\" is malformed: want a UUID such as "
-		     "9ac48755-3968-48e4-b9dc-6d4b69f3bb42 (or a static pod's 32 hex digits)",
-		     uid_in ? uid_in : "");
-		return -EINVAL;
-	}
+	if (!uid_in || uid_parse(uid_in, uid))
+		return flt_fail(
+			err, FLT_ERR_INPUT, EINVAL,
+			"pod uid \"%.64s\" is malformed: want a UUID such as "
+			"9ac48755-3968-48e4-b9dc-6d4b69f3bb42 (or a static pod's 32 hex digits)",
+			uid_in ? uid_in : "");
 	/* systemd's driver escapes the UID's dashes as underscores, nothing else. */
 	for (i = 0; i <= strlen(uid); i++)
 		uid_escaped[i] = uid[i] == '-' ? '_' : uid[i];
@@ -410,20 +399,21 @@ int pod_resolve(const char *uid_in, struct pod *pod, char *err, size_t errlen)
 	snprintf(s.systemd_suffix, sizeof(s.systemd_suffix), "-pod%s.slice", uid_escaped);
 
 	for (attempt = 0; attempt < POD_PID_ATTEMPTS; attempt++) {
-		ret = pod_locate(&s, uid, pod, err, errlen);
+		ret = pod_locate(&s, uid, pod, err);
 		if (ret)
 			return ret;
 		pod->pid = s.pid;
-		ret = pod_open_netns(pod, uid, err, errlen);
+		ret = pod_open_netns(pod, uid, err);
 		if (ret != -ESRCH)
 			break;
 		pod_release(pod);
 	}
 	if (ret == -ESRCH)
-		errf(err, errlen,
-		     "pod %s: its processes keep exiting before their netns can be opened", uid);
+		ret = flt_fail(
+			err, FLT_ERR_TARGET, ESRCH,
+			"pod %s: its processes keep exiting before their netns can be opened", uid);
 	if (!ret)
-		ret = pod_host_end(pod, uid, err, errlen);
+		ret = pod_host_end(pod, uid, err);
 	if (ret)
 		pod_release(pod);
 	return ret;

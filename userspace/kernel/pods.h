@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common/error.h"
+
 struct pod {
 	char cgroup_dir[PATH_MAX]; /* the pod directory in the cgroup2 mount; "" when only in cgroup v1 */
 	uint64_t cgroup_id; /* that directory's id; 0 when none */
@@ -21,14 +23,17 @@ struct pod {
 /*
  * Find pod uid: its cgroup (systemd or cgroupfs driver, every QoS class, any cgroupRoot,
  * cgroup v2 or v1/hybrid), a process in it, its netns, and the host end of its eth0.
- * Returns 0; -ENOENT when no such pod is on this node; -EINVAL for a malformed UID, a
- * hostNetwork pod (its netns is pid 1's or the caller's) or an eth0 that is no veth; -ESRCH when
- * the pod has no process (CRI-O's conmon does not count); -ENODEV when its netns has no eth0 or
- * eth0's peer is not in the caller's netns; another -errno otherwise. err says which and why,
- * naming the pod. A pod found in cgroup v1 hierarchies only gets cgroup_dir "" and cgroup_id 0.
+ * Returns 0, or -errno with err saying which and why, naming the pod:
+ *   FLT_ERR_TARGET: no such pod on this node (-ENOENT); the pod has no process (-ESRCH; CRI-O's
+ *     conmon does not count); its netns has no eth0, or eth0's peer is not in the caller's netns
+ *     (-ENODEV);
+ *   FLT_ERR_INPUT (-EINVAL): a malformed UID, a hostNetwork pod (its netns is pid 1's or the
+ *     caller's), an eth0 that is no veth;
+ *   FLT_ERR_SYSTEM: the cgroup tree, /proc or the pod's netns could not be read.
+ * A pod found in cgroup v1 hierarchies only gets cgroup_dir "" and cgroup_id 0.
  * On success pod->netns_fd is open: pod_release() closes it.
  */
-int pod_resolve(const char *uid, struct pod *pod, char *err, size_t errlen);
+int pod_resolve(const char *uid, struct pod *pod, struct flt_error *err);
 
 void pod_release(struct pod *pod);
 

@@ -10,13 +10,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/error.h"
 #include "fault.h"
 #include "netem/ifb.h"
 #include "kernel/netdev.h"
 #include "common/log.h"
 #include "netem/qdisc.h"
-#include "engine/rules.h"
 #include "kernel/shaping.h"
+#include "plan/values.h"
 
 #define FQ_HANDLE 0xf1f0U /* major of faultline's fq root */
 #define NETEM_LEAF_HANDLE 0xf200U /* major of the first netem leaf; + the fault's netem index */
@@ -64,22 +65,24 @@ static const char *waiting_effect(const struct plan_fault *f)
 	return "loss";
 }
 
-static int need_netem(const struct plan_fault *f, const struct shaping_caps *caps, char *err,
-		      size_t errlen)
+static int need_netem(const struct plan_fault *f, const struct shaping_caps *caps,
+		      struct flt_error *err)
 {
 	if (!caps->netem && !caps->prio)
 		return 0;
-	errf(err, errlen,
-	     "fault %s: %s needs the %s qdisc%s (backend netem), which this kernel does not have",
-	     f->name, waiting_effect(f),
-	     caps->netem && caps->prio ? "netem and prio" : caps->netem ? "netem" : "prio",
-	     caps->netem && caps->prio ? "s" : "");
-	return -EINVAL;
+	return flt_fail(err, FLT_ERR_INPUT, EINVAL,
+			"fault %s: %s needs the %s qdisc%s (backend netem), which this kernel does "
+			"not have",
+			f->name, waiting_effect(f),
+			caps->netem && caps->prio ? "netem and prio"
+			: caps->netem		  ? "netem"
+						  : "prio",
+			caps->netem && caps->prio ? "s" : "");
 }
 
 int shaping_plan(const struct plan *plan, const size_t *faults, size_t nfaults,
 		 const struct shaping_caps *caps, enum shaping_kind *kinds,
-		 enum shaping_kind *device_kind, size_t *culprit, char *err, size_t errlen)
+		 enum shaping_kind *device_kind, size_t *culprit, struct flt_error *err)
 {
 	const struct plan_fault *explicit_edt = NULL, *netem_one = NULL;
 	size_t i, nnetem = 0;
@@ -97,11 +100,12 @@ int shaping_plan(const struct plan *plan, const size_t *faults, size_t nfaults,
 			kinds[i] = SHAPING_NETEM;
 			netem_one = f;
 		} else if (f->backend == PLAN_BACKEND_EDT) {
-			if (caps->fq) {
-				errf(err, errlen, "fault %s: backend edt needs the fq qdisc, which "
-				     "this kernel does not have", f->name);
-				return -EINVAL;
-			}
+			if (caps->fq)
+				return flt_fail(
+					err, FLT_ERR_INPUT, EINVAL,
+					"fault %s: backend edt needs the fq qdisc, which this "
+					"kernel does not have",
+					f->name);
 			kinds[i] = SHAPING_EDT;
 			explicit_edt = f;
 		} else if (!caps->fq) {
@@ -110,17 +114,19 @@ int shaping_plan(const struct plan *plan, const size_t *faults, size_t nfaults,
 			kinds[i] = SHAPING_NETEM;
 			netem_one = f;
 		} else {
-			errf(err, errlen, "fault %s: %s needs the fq qdisc (backend edt) or netem "
-			     "(backend netem); this kernel has neither", f->name, waiting_effect(f));
-			return -EINVAL;
+			return flt_fail(err, FLT_ERR_INPUT, EINVAL,
+					"fault %s: %s needs the fq qdisc (backend edt) or netem "
+					"(backend netem); this kernel has neither",
+					f->name, waiting_effect(f));
 		}
 	}
 	if (netem_one && explicit_edt) {
 		*culprit = (size_t)(netem_one - plan->faults);
-		errf(err, errlen, "faults %s and %s: backend edt and netem on the same target need "
-		     "two root qdiscs on one device; give them the same backend",
-		     explicit_edt->name, netem_one->name);
-		return -EINVAL;
+		return flt_fail(
+			err, FLT_ERR_INPUT, EINVAL,
+			"faults %s and %s: backend edt and netem on the same target need two "
+			"root qdiscs on one device; give them the same backend",
+			explicit_edt->name, netem_one->name);
 	}
 	/* One root qdisc per device: with any netem fault on the target, auto faults use netem. */
 	for (i = 0; i < nfaults; i++) {
@@ -130,7 +136,7 @@ int shaping_plan(const struct plan *plan, const size_t *faults, size_t nfaults,
 			kinds[i] = SHAPING_NETEM;
 		if (kinds[i] == SHAPING_NETEM) {
 			*culprit = faults[i];
-			ret = need_netem(&plan->faults[faults[i]], caps, err, errlen);
+			ret = need_netem(&plan->faults[faults[i]], caps, err);
 			if (ret)
 				return ret;
 			nnetem++;
@@ -139,9 +145,10 @@ int shaping_plan(const struct plan *plan, const size_t *faults, size_t nfaults,
 	}
 	if (nnetem > SHAPING_MAX_NETEM_FAULTS) {
 		*culprit = faults[nfaults - 1];
-		errf(err, errlen, "target %s: at most %d netem-backed faults on one target",
-		     plan->targets[plan->faults[faults[0]].target].name, SHAPING_MAX_NETEM_FAULTS);
-		return -EINVAL;
+		return flt_fail(err, FLT_ERR_INPUT, EINVAL,
+				"target %s: at most %d netem-backed faults on one target",
+				plan->targets[plan->faults[faults[0]].target].name,
+				SHAPING_MAX_NETEM_FAULTS);
 	}
 	return 0;
 }
@@ -205,7 +212,7 @@ static int netem_opts_for(const struct plan_fault *f, struct netem_opts *o, int1
 	if (f->actions & FLT_ACT_DELAY) {
 		o->latency_ns = f->delay_ns;
 		o->jitter_ns = f->jitter_ns;
-		o->latency_corr = rule_fraction_u32(f->delay_correlation);
+		o->latency_corr = percent_to_u32(f->delay_correlation);
 		if (f->jitter_ns && dist_names[f->distribution]) {
 			err = netem_dist_load(dist_names[f->distribution], table, &len);
 			if (err)
@@ -215,22 +222,22 @@ static int netem_opts_for(const struct plan_fault *f, struct netem_opts *o, int1
 		}
 	}
 	if (f->actions & FLT_ACT_LOSS)
-		o->loss = rule_fraction_u32(f->loss_percent);
+		o->loss = percent_to_u32(f->loss_percent);
 	if (f->netem_effects & PLAN_NETEM_LOSS_GE) {
 		/* the kernel's h is the model's; its k1 is the loss probability in the good state */
 		o->loss_ge = true;
-		o->ge_p = rule_fraction_u32(f->ge_p);
-		o->ge_r = rule_fraction_u32(f->ge_r);
-		o->ge_h = rule_fraction_u32(f->ge_h);
-		o->ge_k1 = rule_fraction_u32(100.0 - f->ge_k);
+		o->ge_p = percent_to_u32(f->ge_p);
+		o->ge_r = percent_to_u32(f->ge_r);
+		o->ge_h = percent_to_u32(f->ge_h);
+		o->ge_k1 = percent_to_u32(100.0 - f->ge_k);
 	}
 	if (f->netem_effects & PLAN_NETEM_DUPLICATE)
-		o->duplicate = rule_fraction_u32(f->duplicate_percent);
+		o->duplicate = percent_to_u32(f->duplicate_percent);
 	if (f->netem_effects & PLAN_NETEM_CORRUPT)
-		o->corrupt = rule_fraction_u32(f->corrupt_percent);
+		o->corrupt = percent_to_u32(f->corrupt_percent);
 	if (f->netem_effects & PLAN_NETEM_REORDER) {
-		o->reorder = rule_fraction_u32(f->reorder_percent);
-		o->reorder_corr = rule_fraction_u32(f->reorder_correlation);
+		o->reorder = percent_to_u32(f->reorder_percent);
+		o->reorder_corr = percent_to_u32(f->reorder_correlation);
 	}
 	if (f->actions & FLT_ACT_RATE)
 		o->rate_bytes_per_sec = f->rate_bytes_per_sec;
@@ -240,7 +247,7 @@ static int netem_opts_for(const struct plan_fault *f, struct netem_opts *o, int1
 }
 
 /* The root of a device (a fresh IFB or a device whose root was saved): fq, or prio + netem. */
-static int install_root(const struct shaping_device *dev, int ifindex, char *err, size_t errlen)
+static int install_root(const struct shaping_device *dev, int ifindex, struct flt_error *err)
 {
 	struct netem_opts no;
 	struct fq_opts fo;
@@ -252,19 +259,19 @@ static int install_root(const struct shaping_device *dev, int ifindex, char *err
 		fq_opts_for(dev, &fo);
 		ret = qdisc_fq_add(ifindex, TC_H_ROOT, FQ_HANDLE << 16, &fo);
 		if (ret)
-			errf(err, errlen, "interface %s: adding the fq root qdisc failed: %s",
-			     dev->ifname, strerror(-ret));
-		return ret;
+			return flt_fail(err, FLT_ERR_SYSTEM, ret,
+					"interface %s: adding the fq root qdisc failed: %s",
+					dev->ifname, strerror(-ret));
+		return 0;
 	}
 	for (i = 0; i < dev->nfaults; i++)
 		k += dev->kinds[i] == SHAPING_NETEM;
 	ret = qdisc_prio_add(ifindex, TC_H_ROOT, FLT_PRIO_HANDLE << 16,
 			     FLT_PRIO_FIRST_NETEM_BAND - 1 + (int)k);
-	if (ret) {
-		errf(err, errlen, "interface %s: adding the prio root qdisc failed: %s", dev->ifname,
-		     strerror(-ret));
-		return ret;
-	}
+	if (ret)
+		return flt_fail(err, FLT_ERR_SYSTEM, ret,
+				"interface %s: adding the prio root qdisc failed: %s", dev->ifname,
+				strerror(-ret));
 	for (i = 0, k = 0; i < dev->nfaults; i++) {
 		const struct plan_fault *f = &dev->plan->faults[dev->faults[i]];
 
@@ -274,11 +281,10 @@ static int install_root(const struct shaping_device *dev, int ifindex, char *err
 		ret = ret ?: qdisc_netem_add(ifindex, shaping_netem_classid(k),
 					     (NETEM_LEAF_HANDLE + (uint32_t)k) << 16, &no);
 		free(table);
-		if (ret) {
-			errf(err, errlen, "fault %s: adding its netem qdisc on %s failed: %s",
-			     f->name, dev->ifname, strerror(-ret));
-			return ret;
-		}
+		if (ret)
+			return flt_fail(err, FLT_ERR_SYSTEM, ret,
+					"fault %s: adding its netem qdisc on %s failed: %s",
+					f->name, dev->ifname, strerror(-ret));
 		k++;
 	}
 	return 0;
@@ -318,25 +324,33 @@ static bool handmade_classes(const char *kind)
 	return false;
 }
 
-static int setup_egress_queue(const struct shaping_device *dev, shaping_record_fn record,
-			      void *ctx, char *err, size_t errlen)
+/* A failure that has nothing to say but its errno (an allocation, record()): the system's. */
+static int system_failure(struct flt_error *err, int ret)
+{
+	return flt_fail(err, FLT_ERR_SYSTEM, ret, "%s", strerror(-ret));
+}
+
+static int setup_egress_queue(const struct shaping_device *dev, shaping_record_fn record, void *ctx,
+			      struct flt_error *err)
 {
 	struct state_record *rec = calloc(1, sizeof(*rec));
 	struct qdisc_saved *saved = rec ? &rec->saved : NULL;
 	int ret, classes, children;
 
 	if (!rec)
-		return -ENOMEM;
+		return system_failure(err, -ENOMEM);
 	ret = qdisc_root_save(dev->ifindex, saved);
 	if (ret) {
-		errf(err, errlen, "interface %s: reading its root qdisc failed: %s", dev->ifname,
-		     strerror(-ret));
+		flt_fail(err, FLT_ERR_SYSTEM, ret,
+			 "interface %s: reading its root qdisc failed: %s", dev->ifname,
+			 strerror(-ret));
 		goto out;
 	}
 	if (saved->handle >> 16 == FQ_HANDLE || saved->handle >> 16 == FLT_PRIO_HANDLE) {
-		errf(err, errlen, "interface %s: another faultline plan already delays or shapes its "
-		     "traffic; one plan at a time can (revert the other first)", dev->ifname);
-		ret = -EBUSY;
+		ret = flt_fail(err, FLT_ERR_INPUT, EBUSY,
+			       "interface %s: another faultline plan already delays or shapes its "
+			       "traffic; one plan at a time can (revert the other first)",
+			       dev->ifname);
 		goto out;
 	}
 	/*
@@ -349,12 +363,15 @@ static int setup_egress_queue(const struct shaping_device *dev, shaping_record_f
 			  ? 0
 			  : qdisc_root_class_count(dev->ifindex);
 	if (children != 0 || classes != 0) {
-		errf(err, errlen, "interface %s: its root qdisc %s %x: has %s under it; faultline "
-		     "would have to replace it and could not restore them; remove them first",
-		     dev->ifname, saved->kind, saved->handle >> 16,
-		     children < 0 || classes < 0 ? "unreadable qdiscs or classes"
-		     : children ? "qdiscs added" : "classes");
-		ret = -ENOTSUP;
+		/* a tree the user built is the user's to remove; an unreadable one, the system's */
+		ret = flt_fail(
+			err, children < 0 || classes < 0 ? FLT_ERR_SYSTEM : FLT_ERR_INPUT, ENOTSUP,
+			"interface %s: its root qdisc %s %x: has %s under it; faultline would "
+			"have to replace it and could not restore them; remove them first",
+			dev->ifname, saved->kind, saved->handle >> 16,
+			children < 0 || classes < 0 ? "unreadable qdiscs or classes"
+			: children		    ? "qdiscs added"
+						    : "classes");
 		goto out;
 	}
 	{
@@ -365,14 +382,14 @@ static int setup_egress_queue(const struct shaping_device *dev, shaping_record_f
 	}
 	rec->handle = root_handle(dev);
 	ret = record(ctx, rec);
-	ret = ret ?: install_root(dev, dev->ifindex, err, errlen);
+	ret = ret ? system_failure(err, ret) : install_root(dev, dev->ifindex, err);
 out:
 	free(rec);
 	return ret;
 }
 
 static int setup_ifb(const struct shaping_device *dev, shaping_record_fn record, void *ctx,
-		     int *ifb_ifindex, char *err, size_t errlen)
+		     int *ifb_ifindex, struct flt_error *err)
 {
 	char name[IF_NAMESIZE];
 	struct state_record *rec;
@@ -380,23 +397,23 @@ static int setup_ifb(const struct shaping_device *dev, shaping_record_fn record,
 
 	snprintf(name, sizeof(name), "flt-ifb-%d", dev->ifindex);
 	ret = ifb_create(name, ifb_ifindex);
-	if (ret == -EEXIST) {
-		errf(err, errlen, "interface %s: IFB device %s exists: another faultline plan "
-		     "delays or shapes its traffic; one plan at a time can", dev->ifname, name);
-		return -EBUSY;
-	}
-	if (ret) {
-		errf(err, errlen, "interface %s: creating IFB device %s for its ingress failed: %s",
-		     dev->ifname, name, strerror(-ret));
-		return ret;
-	}
+	if (ret == -EEXIST)
+		return flt_fail(
+			err, FLT_ERR_INPUT, EBUSY,
+			"interface %s: IFB device %s exists: another faultline plan delays or "
+			"shapes its traffic; one plan at a time can",
+			dev->ifname, name);
+	if (ret)
+		return flt_fail(err, FLT_ERR_SYSTEM, ret,
+				"interface %s: creating IFB device %s for its ingress failed: %s",
+				dev->ifname, name, strerror(-ret));
 	rec = calloc(1, sizeof(*rec));
 	if (!rec)
-		return -ENOMEM;
+		return system_failure(err, -ENOMEM);
 	record_init(rec, STATE_REC_IFB, dev, *ifb_ifindex, name);
 	ret = record(ctx, rec);
 	free(rec);
-	return ret ?: install_root(dev, *ifb_ifindex, err, errlen);
+	return ret ? system_failure(err, ret) : install_root(dev, *ifb_ifindex, err);
 }
 
 static int enter_netns(const char *path, uint64_t ino, int *saved)
@@ -424,7 +441,7 @@ static int enter_netns(const char *path, uint64_t ino, int *saved)
 }
 
 int shaping_setup(const struct shaping_device *dev, shaping_record_fn record, void *ctx,
-		  int *ifb_ifindex, char *err, size_t errlen)
+		  int *ifb_ifindex, struct flt_error *err)
 {
 	int saved, ret;
 
@@ -432,15 +449,14 @@ int shaping_setup(const struct shaping_device *dev, shaping_record_fn record, vo
 	if (dev->kind == SHAPING_NONE || (!dev->egress_queue && !dev->ifb))
 		return 0;
 	ret = enter_netns(dev->netns_path, dev->netns_ino, &saved);
-	if (ret) {
-		errf(err, errlen, "interface %s: cannot enter its network namespace: %s",
-		     dev->ifname, strerror(-ret));
-		return ret;
-	}
+	if (ret)
+		return flt_fail(err, FLT_ERR_SYSTEM, ret,
+				"interface %s: cannot enter its network namespace: %s", dev->ifname,
+				strerror(-ret));
 	if (dev->egress_queue)
-		ret = setup_egress_queue(dev, record, ctx, err, errlen);
+		ret = setup_egress_queue(dev, record, ctx, err);
 	if (!ret && dev->ifb)
-		ret = setup_ifb(dev, record, ctx, ifb_ifindex, err, errlen);
+		ret = setup_ifb(dev, record, ctx, ifb_ifindex, err);
 	if (saved >= 0)
 		netns_leave(saved);
 	return ret;

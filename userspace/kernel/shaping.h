@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/error.h"
 #include "plan/plan.h"
 #include "state/store.h"
 
@@ -35,12 +36,12 @@ bool shaping_fault_waits(const struct plan_fault *fault);
 
 /*
  * The backend of each of a target's faults (kinds[i] for faults[i]) and the kind of queue its
- * devices get. -EINVAL (exit 2) with err naming the fault and the missing qdisc or the conflict,
- * and *culprit that fault's index in plan->faults.
+ * devices get. -EINVAL with err (FLT_ERR_INPUT) naming the fault and the missing qdisc or the
+ * conflict, and *culprit that fault's index in plan->faults.
  */
 int shaping_plan(const struct plan *plan, const size_t *faults, size_t nfaults,
 		 const struct shaping_caps *caps, enum shaping_kind *kinds,
-		 enum shaping_kind *device_kind, size_t *culprit, char *err, size_t errlen);
+		 enum shaping_kind *device_kind, size_t *culprit, struct flt_error *err);
 
 /* The netem class a netem-backed fault steers to: its band among the target's netem faults. */
 uint32_t shaping_netem_classid(size_t netem_index);
@@ -65,17 +66,20 @@ struct shaping_device {
  */
 void shaping_sides(unsigned int directions, bool swap, bool *egress_queue, bool *ifb);
 
-/*
- * Build the queues of one device. Each kernel object made is reported through record() before
- * the next is made, so that a failure or a crash leaves it known for shaping_remove().
- * *ifb_ifindex: the IFB made (0 if none).
- */
 /* How status names a device's queue (ifb false) or its IFB (ifb true): "queue on eth0". */
 void shaping_what(bool ifb, const char *ifname, char *buf, size_t len);
 
+/*
+ * Build the queues of one device. Each kernel object made is reported through record() (which
+ * returns 0 or -errno) before the next is made, so that a failure or a crash leaves it known for
+ * shaping_remove(). *ifb_ifindex: the IFB made (0 if none). On failure -errno with err:
+ * FLT_ERR_INPUT when the device is not faultline's to shape (another plan's queue or IFB is on
+ * it, or its root qdisc has qdiscs or classes under it that could not be put back),
+ * FLT_ERR_SYSTEM otherwise.
+ */
 typedef int (*shaping_record_fn)(void *ctx, const struct state_record *rec);
 int shaping_setup(const struct shaping_device *dev, shaping_record_fn record, void *ctx,
-		  int *ifb_ifindex, char *err, size_t errlen);
+		  int *ifb_ifindex, struct flt_error *err);
 
 /* Undo a record of kind STATE_REC_QDISC or STATE_REC_IFB; 1 if rec is not one of them. */
 int shaping_remove(const struct state_record *rec);

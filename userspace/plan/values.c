@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <math.h>
 #include <limits.h>
 #include <net/if.h>
 #include <stdarg.h>
@@ -926,4 +927,13 @@ int check_ifname(const char *s, const char **why)
 				    q(s));
 	}
 	return 0;
+}
+
+uint32_t percent_to_u32(double percent)
+{
+	if (percent <= 0)
+		return 0;
+	if (percent >= 100)
+		return UINT32_MAX;
+	return (uint32_t)llround(percent / 100.0 * 4294967295.0);
 }

@@ -100,4 +100,7 @@ void format_duration_ms(uint64_t ms, char *buf, size_t len);
 const char *quote_value(const char *s, char *buf, size_t len);
 #define QUOTE_VALUE_LEN 200
 
+/* A probability or correlation in percent as the kernel's fraction of 2^32 (UINT32_MAX at 100%). */
+uint32_t percent_to_u32(double percent);
+
 #endif /* FAULTLINE_VALUES_H */
