@@ -26,7 +26,12 @@ static void print_slot(struct out *o, const struct engine_apply_result *res,
 		if (h->tc) {
 			out_string(o, "interface", " on %s", h->ifname);
 			out_u64(o, "ifindex", " (ifindex %" PRIu64, (uint64_t)h->ifindex);
-			out_string(o, "netns", ", netns %s)", h->netns ? h->netns : "the node's");
+			if (h->netns) {
+				out_string(o, "netns", ", netns %s)", h->netns);
+			} else {
+				out_string(o, "netns", NULL, NULL); /* JSON null: faultline's own */
+				out_text(o, ", faultline's own netns)");
+			}
 			if (res->tc_mode)
 				out_string(o, "mode", " as %s", res->tc_mode);
 		} else {
@@ -150,7 +155,7 @@ int cmd_lint(const struct cmd_opts *opts)
 		if (plan_parse_file(opts->argv[i], opts->max_duration_ms, &plan, &err))
 			return cmd_fail(opts, &err);
 		out_object_begin(opts->out, NULL);
-		out_string(opts->out, "file", "%s: ok\n", opts->argv[i]);
+		out_string(opts->out, "file", "%s: ok\n", plan.file);
 		out_string(opts->out, "name", NULL, plan.name);
 		out_u64(opts->out, "faults", NULL, plan.nfaults);
 		out_bool(opts->out, "valid", NULL, true);

@@ -132,7 +132,7 @@ int cmd_begin(const struct cmd_opts *opts, const char *command)
 	if (engine_check_privileges(command, &err))
 		return cmd_fail(opts, &err);
 	if (engine_sweep(&swept, &err))
-		pr_warn("%s\n", err.message); /* the command itself may still work */
+		return cmd_fail(opts, &err);
 	for (i = 0; i < swept.n; i++)
 		log_swept(&swept.plans[i]);
 	engine_plans_free(&swept);

@@ -40,8 +40,10 @@ static const char options_help[] =
 	"      --all              revert: every active plan\n"
 	"  -h, --help             this help\n"
 	"  -V, --version          the version\n"
-	"\nExit status: 0 done, 1 failure (nothing left behind), 2 invalid input.\n"
-	"See faultline(8) and docs/plan.md for the plan format.\n";
+	"\nPLAN may be - for standard input. lint and probe need no privileges.\n"
+	"Exit status: 0 done; 2 input given wrongly (usage, plan, name, target), nothing\n"
+	"changed; 1 a system failure, or no such active plan (status NAME, revert NAME).\n"
+	"See faultline(8), and docs/plan.md for the plan format.\n";
 
 static void usage(struct out *o, FILE *f)
 {
@@ -156,7 +158,7 @@ static int run(int argc, char **argv, struct out *o)
 	if (!cmd)
 		return usage_error(o, "unknown command", argv[optind]);
 	if (given & ~cmd->options)
-		return usage_error(o, "that option is not one of this command's:", cmd->name);
+		return usage_error(o, "an option given is not one of this command's:", cmd->name);
 	opts.argc = argc - optind - 1;
 	opts.argv = argv + optind + 1;
 	return cmd->run(&opts);

@@ -135,7 +135,8 @@ int engine_revert_all(struct engine_plans *out, struct flt_error *err);
 /*
  * Revert the plans whose deadline has passed, and remove what a killed apply left without a
  * description; out gets the expired plans' final counters. Every command but probe and lint
- * calls it first.
+ * calls it first. Fails only when the store cannot be opened or listed (then the command cannot
+ * work either); what an expired plan left behind is logged, and swept again next time.
  */
 int engine_sweep(struct engine_plans *out, struct flt_error *err);
 

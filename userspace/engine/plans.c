@@ -293,6 +293,7 @@ int engine_revert_all(struct engine_plans *out, struct flt_error *err)
 static int sweep_one(struct state_store *st, const char *name, struct engine_plans *out,
 		     int *first_err)
 {
+	(void)first_err;
 	struct state_desc d;
 	int ret = state_desc_read(st, name, &d);
 
@@ -300,7 +301,8 @@ static int sweep_one(struct state_store *st, const char *name, struct engine_pla
 		/* no description: what an apply killed before writing one left (the lock says no
 		 * apply is running); only pins can be in it */
 		pr_debug("plan %s: a folder without a description, removing it\n", name);
-		return revert_one(st, name, NULL, first_err);
+		revert_locked(st, name, NULL);
+		return 0;
 	}
 	if (ret) {
 		pr_warn("plan %s: its description is unreadable (%s); faultline revert %s removes "
@@ -313,7 +315,10 @@ static int sweep_one(struct state_store *st, const char *name, struct engine_pla
 	}
 	state_desc_free(&d);
 	pr_debug("plan %s: its deadline passed, reverting\n", name);
-	return revert_one(st, name, out, first_err);
+	/* what could not be removed whole is named in the log by revert_locked() and tried again
+	 * by the next command: not a reason for this command to fail */
+	revert_locked(st, name, out);
+	return 0;
 }
 
 int engine_sweep(struct engine_plans *out, struct flt_error *err)

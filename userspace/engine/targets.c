@@ -228,6 +228,8 @@ static int resolve_slots(struct apply *ap, struct flt_error *why)
 	for (k = 0; k < ap->nslots; k++) {
 		struct slot *s = &ap->slots[k];
 
+		if (!s->nrules)
+			continue; /* a target no fault uses is allowed, and needs not be here */
 		switch (s->id->kind) {
 		case TARGET_POD:
 			err = resolve_pod(ap, s, why);
