@@ -11,16 +11,27 @@
  * fltnet connect ADDR PORT [--timeout-ms N]
  *	One TCP connect: "ok MS" (exit 0), "error ERRNONAME MS" (exit 1) or "timeout MS"
  *	(exit 2).
- * fltnet udp ADDR PORT --count N [--interval-us U] [--wait-ms W] [--no-check]
+ * fltnet udp ADDR PORT --count N [--interval-us U] [--wait-ms W] [--no-check] [--local-port L]
  *	N numbered datagrams of UDP_PROBE_LEN bytes from one unconnected socket, each echo
  *	counted once: "sent S received R errors E duplicates D reordered O corrupted C"
  *	(S: sends that succeeded, E: sends that failed, D: echoes of a number already seen, O:
  *	echoes that arrived after a higher number, C: echoes whose bytes changed on the way).
  *	--no-check sends IPv4 datagrams without a UDP checksum (SO_NO_CHECK), so that a
- *	corrupted payload is delivered rather than dropped. Exit 0.
- * fltnet rtt ADDR PORT --count N [--interval-us U] [--timeout-ms T]
+ *	corrupted payload is delivered rather than dropped. --local-port sends from port L
+ *	(bound first), so that a peer's rule on its port sees it. Exit 0.
+ * fltnet rtt ADDR PORT --count N [--interval-us U] [--timeout-ms T] [--local-port L]
  *	N UDP request/echo round trips, one at a time: "samples S lost L median_us M mean_us A
- *	stddev_us D p99_us P min_us I max_us X". Exit 0 when at least one sample was taken.
+ *	stddev_us D p99_us P min_us I max_us X autocorr_pct C" (C: the lag-1 autocorrelation of
+ *	the samples in the order they were taken, in percent). Exit 0 when at least one sample
+ *	was taken.
+ * fltnet udp-connect ADDR PORT [--timeout-ms T]
+ *	connect() on a UDP socket, then one probe and its echo: "ok MS" (exit 0), "error ERRNONAME"
+ *	when connect() or the send failed (exit 1), "timeout MS" when no echo came (exit 2).
+ * fltnet ping ADDR --count N [--interval-us U] [--wait-ms W] [--connect]
+ *	N ICMP echo requests from an ICMP datagram ("ping") socket, each reply counted once:
+ *	"sent S received R errors E first-error ERRNONAME|none". --connect calls connect() on the
+ *	socket first and sends without an address; its failure prints "error ERRNONAME" (exit 1).
+ *	The socket needs the caller's group in net.ipv4.ping_group_range of its netns. Exit 0.
  * fltnet udp-send ADDR PORT --count N
  *	N unconnected sendto() calls, no echo expected:
  *	"sent S errors E first-error ERRNONAME|none". Exit 0 when every send succeeded, else 1.
@@ -33,6 +44,8 @@
 #include <limits.h>
 #include <math.h>
 #include <netinet/in.h>
+#include <netinet/icmp6.h>
+#include <netinet/ip_icmp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -110,7 +123,11 @@ static void usage(void)
 	fprintf(stderr, "usage: fltnet serve tcp|udp PORT... [tcp|udp PORT...]\n"
 			"       fltnet connect ADDR PORT [--timeout-ms N]\n"
 			"       fltnet udp ADDR PORT --count N [--interval-us U] [--wait-ms W] [--no-check]\n"
+			"                  [--local-port L]\n"
 			"       fltnet rtt ADDR PORT --count N [--interval-us U] [--timeout-ms T]\n"
+			"                  [--local-port L]\n"
+			"       fltnet udp-connect ADDR PORT [--timeout-ms T]\n"
+			"       fltnet ping ADDR --count N [--interval-us U] [--wait-ms W] [--connect]\n"
 			"       fltnet udp-send ADDR PORT --count N\n"
 			"       fltnet tcp-echo ADDR PORT --count N [--timeout-ms N]\n");
 	exit(EXIT_USAGE);
@@ -167,7 +184,9 @@ struct opts {
 	unsigned long timeout_ms;
 	unsigned long interval_us;
 	unsigned long wait_ms;
+	unsigned long local_port; /* 0: an ephemeral port */
 	bool no_check;
+	bool connect;
 };
 
 /* The --options after ADDR PORT; count_required for the commands that send N of something. */
@@ -183,6 +202,10 @@ static void parse_opts(int argc, char **argv, struct opts *o, bool count_require
 			o->no_check = true;
 			continue;
 		}
+		if (!strcmp(opt, "--connect")) {
+			o->connect = true;
+			continue;
+		}
 		if (i + 1 >= argc)
 			usage();
 		if (!strcmp(opt, "--count")) {
@@ -194,6 +217,8 @@ static void parse_opts(int argc, char **argv, struct opts *o, bool count_require
 			o->interval_us = parse_num(opt, argv[++i], 10000000);
 		} else if (!strcmp(opt, "--wait-ms")) {
 			o->wait_ms = parse_num(opt, argv[++i], INT_MAX);
+		} else if (!strcmp(opt, "--local-port")) {
+			o->local_port = parse_num(opt, argv[++i], 65535);
 		} else {
 			fprintf(stderr, "fltnet: unknown option \"%s\"\n", opt);
 			usage();
@@ -424,15 +449,31 @@ static int cmd_connect(int argc, char **argv)
 	return EXIT_ERROR;
 }
 
-static int udp_socket(int family)
+/* A UDP socket, bound to local_port when it is not 0 (on the wildcard address). */
+static int udp_socket(int family, unsigned long local_port)
 {
 	int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_storage ss = {.ss_family = family};
+	socklen_t len = sizeof(struct sockaddr_in);
 
 	if (fd < 0) {
 		fprintf(stderr, "fltnet: udp socket: %s\n", strerror(errno));
 		exit(EXIT_ERROR);
 	}
 	grow_buffers(fd);
+	if (!local_port)
+		return fd;
+	if (family == AF_INET6) {
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons(local_port);
+		len = sizeof(struct sockaddr_in6);
+	} else {
+		((struct sockaddr_in *)&ss)->sin_port = htons(local_port);
+	}
+	if (bind(fd, (struct sockaddr *)&ss, len)) {
+		fprintf(stderr, "fltnet: cannot bind udp port %lu: %s\n", local_port,
+			strerror(errno));
+		exit(EXIT_ERROR);
+	}
 	return fd;
 }
 
@@ -485,7 +526,7 @@ static int cmd_udp(int argc, char **argv)
 		usage();
 	parse_peer(argv[0], argv[1], &peer, &len);
 	parse_opts(argc - 2, argv + 2, &o, true);
-	fd = udp_socket(peer.ss_family);
+	fd = udp_socket(peer.ss_family, o.local_port);
 	if (o.no_check && setsockopt(fd, SOL_SOCKET, SO_NO_CHECK, &one, sizeof(one))) {
 		fprintf(stderr, "fltnet: SO_NO_CHECK: %s\n", strerror(errno));
 		return EXIT_ERROR;
@@ -545,7 +586,7 @@ static int cmd_rtt(int argc, char **argv)
 	struct sockaddr_storage peer;
 	uint64_t *samples, start, sum = 0;
 	unsigned long i, n = 0, lost = 0;
-	double mean, var = 0;
+	double mean, var = 0, lag1 = 0;
 	socklen_t len;
 	int fd;
 
@@ -553,7 +594,7 @@ static int cmd_rtt(int argc, char **argv)
 		usage();
 	parse_peer(argv[0], argv[1], &peer, &len);
 	parse_opts(argc - 2, argv + 2, &o, true);
-	fd = udp_socket(peer.ss_family);
+	fd = udp_socket(peer.ss_family, o.local_port);
 	samples = calloc(o.count ? o.count : 1, sizeof(*samples));
 	if (!samples)
 		return EXIT_ERROR;
@@ -588,17 +629,22 @@ static int cmd_rtt(int argc, char **argv)
 		free(samples);
 		return EXIT_ERROR;
 	}
-	qsort(samples, n, sizeof(*samples), cmp_u64);
 	for (i = 0; i < n; i++)
 		sum += samples[i];
 	mean = (double)sum / n;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		var += ((double)samples[i] - mean) * ((double)samples[i] - mean);
+		/* in the order taken (a lost probe just joins its neighbours), before sorting */
+		if (i)
+			lag1 += ((double)samples[i] - mean) * ((double)samples[i - 1] - mean);
+	}
+	qsort(samples, n, sizeof(*samples), cmp_u64);
 	printf("samples %lu lost %lu median_us %llu mean_us %.0f stddev_us %.0f p99_us %llu min_us "
-	       "%llu max_us %llu\n",
+	       "%llu max_us %llu autocorr_pct %.0f\n",
 	       n, lost, (unsigned long long)samples[n / 2], mean, n > 1 ? sqrt(var / (n - 1)) : 0.0,
 	       (unsigned long long)samples[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1],
-	       (unsigned long long)samples[0], (unsigned long long)samples[n - 1]);
+	       (unsigned long long)samples[0], (unsigned long long)samples[n - 1],
+	       var > 0 ? 100 * lag1 / var : 0.0);
 	free(samples);
 	return EXIT_OK;
 }
@@ -615,7 +661,7 @@ static int cmd_udp_send(int argc, char **argv)
 		usage();
 	parse_peer(argv[0], argv[1], &peer, &len);
 	parse_opts(argc - 2, argv + 2, &o, true);
-	fd = udp_socket(peer.ss_family);
+	fd = udp_socket(peer.ss_family, o.local_port);
 
 	for (i = 0; i < o.count; i++) {
 		struct udp_probe p;
@@ -720,6 +766,158 @@ static int cmd_tcp_echo(int argc, char **argv)
 	return EXIT_ERROR;
 }
 
+static int cmd_udp_connect(int argc, char **argv)
+{
+	struct opts o = {.timeout_ms = 2000};
+	struct sockaddr_storage peer;
+	struct udp_probe p, r;
+	uint64_t start;
+	socklen_t len;
+	ssize_t k;
+	int fd;
+
+	if (argc < 2)
+		usage();
+	parse_peer(argv[0], argv[1], &peer, &len);
+	parse_opts(argc - 2, argv + 2, &o, false);
+	fd = udp_socket(peer.ss_family, o.local_port);
+	start = now_us();
+	/* A cgroup connect hook's verdict comes back here. */
+	if (connect(fd, (struct sockaddr *)&peer, len)) {
+		printf("error %s\n", errno_str(errno));
+		return EXIT_ERROR;
+	}
+	probe_fill(&p, 0);
+	if (send(fd, &p, sizeof(p), 0) != sizeof(p)) {
+		printf("error %s\n", errno_str(errno));
+		return EXIT_ERROR;
+	}
+	while (wait_readable(fd, start + (uint64_t)o.timeout_ms * 1000) > 0) {
+		while ((k = recv(fd, &r, sizeof(r), MSG_DONTWAIT)) > 0) {
+			if (!probe_corrupted(&r, k) && ntohl(r.seq) == 0) {
+				printf("ok %llu\n", (unsigned long long)(now_us() - start) / 1000);
+				return EXIT_OK;
+			}
+		}
+	}
+	printf("timeout %llu\n", (unsigned long long)(now_us() - start) / 1000);
+	return EXIT_TIMEOUT;
+}
+
+/* Replies waiting on a ping socket; each sequence number counts once. */
+static void drain_replies(int fd, int family, uint8_t *seen, unsigned long count,
+			  unsigned long *received)
+{
+	union {
+		struct icmphdr v4;
+		struct icmp6_hdr v6;
+		char buf[256];
+	} r;
+	unsigned long seq;
+	ssize_t n;
+
+	while ((n = recv(fd, &r, sizeof(r), MSG_DONTWAIT)) >= 8) {
+		if (family == AF_INET ? r.v4.type != ICMP_ECHOREPLY
+				      : r.v6.icmp6_type != ICMP6_ECHO_REPLY)
+			continue;
+		seq = ntohs(family == AF_INET ? r.v4.un.echo.sequence : r.v6.icmp6_seq);
+		if (seq < count && !seen[seq]) {
+			seen[seq] = 1;
+			(*received)++;
+		}
+	}
+}
+
+static int cmd_ping(int argc, char **argv)
+{
+	struct opts o = {.interval_us = 1000, .wait_ms = 500};
+	unsigned long i, sent = 0, errors = 0, received = 0;
+	struct sockaddr_storage peer;
+	int fd, family, first_error = 0;
+	uint64_t start, due, end, now;
+	struct pollfd pfd;
+	uint8_t *seen;
+	socklen_t len;
+
+	if (argc < 1)
+		usage();
+	parse_peer(argv[0], "0", &peer, &len);
+	parse_opts(argc - 1, argv + 1, &o, true);
+	if (o.count > 65536) {
+		fprintf(stderr, "fltnet: ping: at most 65536 echoes (16-bit sequence numbers)\n");
+		exit(EXIT_USAGE);
+	}
+	family = peer.ss_family;
+	/* SOCK_DGRAM: the kernel sets the echo id and filters the replies (net/ipv4/ping.c) */
+	fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK,
+		    family == AF_INET ? IPPROTO_ICMP : IPPROTO_ICMPV6);
+	if (fd < 0) {
+		fprintf(stderr, "fltnet: ping socket: %s (is our group in ping_group_range?)\n",
+			strerror(errno));
+		return EXIT_ERROR;
+	}
+	grow_buffers(fd);
+	/* cgroup/connect4|6 see connect() of ping sockets since kernel 6.1 (commit 0ffe2412531e) */
+	if (o.connect && connect(fd, (struct sockaddr *)&peer, len)) {
+		printf("error %s\n", errno_str(errno));
+		return EXIT_ERROR;
+	}
+	seen = calloc(o.count ? o.count : 1, 1);
+	if (!seen)
+		return EXIT_ERROR;
+	start = now_us();
+	for (i = 0; i < o.count; i++) {
+		union {
+			struct icmphdr v4;
+			struct icmp6_hdr v6;
+		} req;
+		char pkt[sizeof(req) + 56];
+		ssize_t n;
+
+		memset(&req, 0, sizeof(req));
+		if (family == AF_INET) {
+			req.v4.type = ICMP_ECHO;
+			req.v4.un.echo.sequence = htons((uint16_t)i);
+		} else {
+			req.v6.icmp6_type = ICMP6_ECHO_REQUEST;
+			req.v6.icmp6_seq = htons((uint16_t)i);
+		}
+		memset(pkt, 'f', sizeof(pkt));
+		memcpy(pkt, &req, 8);
+		if (o.connect)
+			n = send(fd, pkt, sizeof(pkt), 0);
+		else
+			n = sendto(fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&peer, len);
+		if (n == (ssize_t)sizeof(pkt)) {
+			sent++;
+		} else {
+			if (!errors)
+				first_error = errno;
+			errors++;
+		}
+		due = start + (i + 1) * o.interval_us;
+		do {
+			drain_replies(fd, family, seen, o.count, &received);
+			now = now_us();
+			if (due > now + 1000) {
+				pfd = (struct pollfd){.fd = fd, .events = POLLIN};
+				poll(&pfd, 1, (due - now) / 1000);
+			}
+		} while (now_us() < due);
+	}
+	end = now_us() + o.wait_ms * 1000;
+	while (received < sent && (now = now_us()) < end) {
+		pfd = (struct pollfd){.fd = fd, .events = POLLIN};
+		poll(&pfd, 1, (end - now + 999) / 1000);
+		drain_replies(fd, family, seen, o.count, &received);
+	}
+	printf("sent %lu received %lu errors %lu first-error %s\n", sent, received, errors,
+	       errors ? errno_str(first_error) : "none");
+	free(seen);
+	close(fd);
+	return EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -728,6 +926,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{"serve", cmd_serve},	    {"connect", cmd_connect},	{"udp", cmd_udp},
 		{"udp-send", cmd_udp_send}, {"tcp-echo", cmd_tcp_echo},	{"rtt", cmd_rtt},
+		{"udp-connect", cmd_udp_connect}, {"ping", cmd_ping},
 	};
 	size_t i;
 

@@ -126,6 +126,35 @@ static int resolve_interface(struct apply *ap, struct slot *s, struct flt_error 
 }
 
 /* Which backend each waiting fault gets, from what this kernel has (asked once, if needed). */
+/*
+ * netem's duplicate and corrupt on one fault, on packets that go through an IFB (a pod's egress,
+ * an interface's ingress), crash Debian's 6.12 kernel (skb_under_panic in br_dev_queue_push_xmit
+ * from ifb_ri_tasklet, seen with test_combo_wait): refused until a kernel is known not to.
+ * Each alone, or in two faults, works.
+ */
+static int check_ifb_effects(struct apply *ap, const struct slot *s, struct flt_error *err)
+{
+	const unsigned int both = PLAN_NETEM_DUPLICATE | PLAN_NETEM_CORRUPT;
+	bool egress_queue, ifb;
+	size_t i;
+
+	for (i = 0; i < s->nrules; i++) {
+		const struct plan_fault *f = &ap->plan->faults[s->faults[i]];
+
+		shaping_sides(f->direction, s->iface_flags & FLT_IFACE_SWAP, &egress_queue, &ifb);
+		if (!ifb || (f->netem_effects & both) != both)
+			continue;
+		ap->bad_fault = s->faults[i];
+		return flt_fail(err, FLT_ERR_INPUT, EINVAL,
+				"fault %s: duplicate and corrupt on one fault, on traffic %s %s %s "
+				"(it waits in an IFB device), crash some kernels (6.12: skb_under_panic "
+				"in ifb's tasklet): put them in two faults",
+				f->name, s->iface_flags & FLT_IFACE_SWAP ? "leaving" : "arriving at",
+				target_kind_name(s->id->kind), s->id->id);
+	}
+	return 0;
+}
+
 static int plan_shaping(struct apply *ap, struct slot *s, struct flt_error *err)
 {
 	bool egress_queue, ifb;
@@ -152,6 +181,9 @@ static int plan_shaping(struct apply *ap, struct slot *s, struct flt_error *err)
 	shaping_sides(s->wait_directions, s->iface_flags & FLT_IFACE_SWAP, &egress_queue, &ifb);
 	if (!ifb)
 		return 0;
+	ret = check_ifb_effects(ap, s, err);
+	if (ret)
+		return ret;
 	if (!ap->ifb_known) {
 		ap->ifb_ok = ifb_redirect_supported();
 		ap->ifb_known = true;

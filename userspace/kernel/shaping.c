@@ -15,6 +15,7 @@
 #include "netem/ifb.h"
 #include "kernel/netdev.h"
 #include "common/log.h"
+#include "netem/nlreq.h"
 #include "netem/qdisc.h"
 #include "kernel/shaping.h"
 #include "plan/values.h"
@@ -283,8 +284,10 @@ static int install_root(const struct shaping_device *dev, int ifindex, struct fl
 		free(table);
 		if (ret)
 			return flt_fail(err, FLT_ERR_SYSTEM, ret,
-					"fault %s: adding its netem qdisc on %s failed: %s",
-					f->name, dev->ifname, strerror(-ret));
+					"fault %s: adding its netem qdisc on %s failed: %s%s%s%s",
+					f->name, dev->ifname, strerror(-ret),
+					nlreq_ext_ack()[0] ? " (the kernel says: " : "",
+					nlreq_ext_ack(), nlreq_ext_ack()[0] ? ")" : "");
 		k++;
 	}
 	return 0;
