@@ -296,7 +296,7 @@ int cgroup_procs_first(const char *dir, int *pid)
 	return ret;
 }
 
-static bool is_subdir(DIR *d, const struct dirent *e)
+bool cgroup_is_subdir(DIR *d, const struct dirent *e)
 {
 	struct stat st;
 
@@ -322,7 +322,7 @@ static int first_pid_walk(char *path, size_t len, unsigned int depth, int *pid)
 		return errno == ENOENT ? -ESRCH : -errno;
 	ret = -ESRCH;
 	while ((e = readdir(d))) {
-		if (!is_subdir(d, e))
+		if (!cgroup_is_subdir(d, e))
 			continue;
 		if (snprintf(path + n, len - n, "/%s", e->d_name) >= (int)(len - n))
 			continue;

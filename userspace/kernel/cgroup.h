@@ -3,6 +3,8 @@
 #ifndef FAULTLINE_CGROUP_H
 #define FAULTLINE_CGROUP_H
 
+#include <dirent.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,5 +43,8 @@ int cgroup_procs_first(const char *dir, int *pid);
  */
 typedef int (*cgroup_v1_fn)(const char *mount, const char *options, void *arg);
 int cgroup_v1_each(cgroup_v1_fn fn, void *arg);
+
+/* Is e, an entry of d, a directory (a child cgroup)? "." and ".." are not. */
+bool cgroup_is_subdir(DIR *d, const struct dirent *e);
 
 #endif /* FAULTLINE_CGROUP_H */

@@ -104,17 +104,6 @@ static bool is_some_pod(const char *name)
 	return !strncmp(name, "pod", 3) || (strstr(name, "-pod") && has_suffix(name, ".slice"));
 }
 
-static bool is_subdir(DIR *d, const struct dirent *e)
-{
-	struct stat st;
-
-	if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
-		return false;
-	if (e->d_type != DT_UNKNOWN)
-		return e->d_type == DT_DIR;
-	return !fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) && S_ISDIR(st.st_mode);
-}
-
 /*
  * Depth-first search below path (a buffer of PATH_MAX) for the pod's directory under a kubepods
  * ancestor; kube says whether path is one or lies below one. 1 when found (s->dir set).
@@ -131,7 +120,7 @@ static int pod_walk(struct pod_search *s, char *path, unsigned int depth, bool k
 	if (!d)
 		return 0;
 	while (!found && (e = readdir(d))) {
-		if (!is_subdir(d, e))
+		if (!cgroup_is_subdir(d, e))
 			continue;
 		if (kube && is_this_pod(s, e->d_name)) {
 			snprintf(s->dir, sizeof(s->dir), "%s/%s", path, e->d_name);
@@ -206,7 +195,7 @@ static int pod_find_pid(const char *dir, pid_t *pid)
 			return errno == ENOENT ? -ESRCH : -errno;
 		err = -ESRCH;
 		while (err == -ESRCH && (e = readdir(d))) {
-			if (!is_subdir(d, e) || is_conmon_dir(e->d_name) ||
+			if (!cgroup_is_subdir(d, e) || is_conmon_dir(e->d_name) ||
 			    is_container_dir(e->d_name) != (pass == 0))
 				continue;
 			if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >=
