@@ -576,7 +576,7 @@ static int result_slot(const struct apply *ap, const struct slot *s, struct engi
 
 static int result_fill(const struct apply *ap, struct engine_apply_result *res)
 {
-	bool used[256] = { false };
+	const struct plan_target *counted = NULL;
 	size_t i;
 	int err = 0;
 
@@ -589,14 +589,13 @@ static int result_fill(const struct apply *ap, struct engine_apply_result *res)
 		return -ENOMEM;
 	for (i = 0; i < ap->nslots && !err; i++) {
 		err = result_slot(ap, &ap->slots[i], &res->slots[res->nslots++]);
-		if (ap->slots[i].nrules) {
-			res->nids++;
-			size_t t = (size_t)(ap->slots[i].target - ap->plan->targets);
-
-			if (t < sizeof(used) && !used[t]) {
-				used[t] = true;
-				res->ntargets++;
-			}
+		if (!ap->slots[i].nrules)
+			continue;
+		res->nids++;
+		/* slots come target by target (resolve_targets), so a new target is a change */
+		if (ap->slots[i].target != counted) {
+			counted = ap->slots[i].target;
+			res->ntargets++;
 		}
 	}
 	return err;

@@ -367,7 +367,7 @@ void slots_free(struct apply *ap)
 }
 
 /* Do slot s of this plan and slot o of an active plan reach the same workload or device? */
-static bool same_workload(const struct apply *ap, const struct slot *s, const struct state_slot *o)
+static bool same_workload(const struct slot *s, const struct state_slot *o)
 {
 	uint32_t i, j;
 
@@ -379,7 +379,6 @@ static bool same_workload(const struct apply *ap, const struct slot *s, const st
 		for (j = 0; j < o->nifaces; j++)
 			if (o->netns_ino == s->netns_ino && o->ifindexes[j] == s->ifaces[i].ifindex)
 				return true;
-	(void)ap;
 	return false;
 }
 
@@ -402,7 +401,7 @@ int check_other_plans(struct apply *ap)
 			for (j = 0; j < other.nslots && !err; j++) {
 				const struct slot *s = &ap->slots[k];
 
-				if (!same_workload(ap, s, &other.slots[j]))
+				if (!same_workload(s, &other.slots[j]))
 					continue;
 				/* one plan per target: a packet that two plans match would be
 				 * counted by one of them only, and two rule sets would race */
