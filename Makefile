@@ -64,6 +64,15 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
 
+# The syscall table from the UAPI header, not typed by hand: [0] = "read", per __NR_ line.
+UNISTD_H ?= /usr/include/x86_64-linux-gnu/asm/unistd_64.h
+$(BUILD)/syscall_names.h: $(UNISTD_H)
+	$(call msg,GEN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)awk '$$1 == "#define" && $$2 ~ /^__NR_/ && $$3 ~ /^[0-9]+$$/ \
+		{ printf "[%s] = \"%s\",\n", $$3, substr($$2, 6) }' $< > $@
+$(BUILD)/userspace/kernel/syscalls.o: $(BUILD)/syscall_names.h
+
 $(BUILD)/%.o: %.c $(SKELS) | $(BUILD)/.tools
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)

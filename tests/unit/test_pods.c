@@ -822,6 +822,147 @@ static void test_pod_eth0_peer_in_other_netns_is_enodev(void **state)
 	expect_failure(p.uid, -ENODEV, FLT_ERR_TARGET, "is not in this network namespace");
 }
 
+/* pod_each */
+
+#define EACH_MAX 64
+
+struct each_seen {
+	char uid[EACH_MAX][40];
+	char dir[EACH_MAX][PATH_MAX];
+	int n;	     /* pods under the test's base */
+	int calls;   /* every pod, the node's own (or simpod's) too */
+	int dups;    /* UIDs given twice */
+	int stop_at; /* return 42 at this call; 0: never */
+	char all[4 * EACH_MAX][40];
+};
+
+static int collect_pod(const char *uid, const char *cgroup_dir, void *arg)
+{
+	struct each_seen *s = arg;
+	size_t base = strlen(t.cg2_base);
+	int i;
+
+	for (i = 0; i < s->calls && i < 4 * EACH_MAX; i++)
+		if (!strcmp(s->all[i], uid))
+			s->dups++;
+	if (s->calls < 4 * EACH_MAX)
+		snprintf(s->all[s->calls], sizeof(s->all[0]), "%s", uid);
+	s->calls++;
+	if (!strncmp(cgroup_dir, t.cg2_base, base) && cgroup_dir[base] == '/' && s->n < EACH_MAX) {
+		snprintf(s->uid[s->n], sizeof(s->uid[0]), "%s", uid);
+		snprintf(s->dir[s->n], sizeof(s->dir[0]), "%s", cgroup_dir);
+		s->n++;
+	}
+	return s->calls == s->stop_at ? 42 : 0;
+}
+
+/* How often pod_each gave uid for the test's base, and where (the last one). */
+static int seen_times(const struct each_seen *s, const char *uid, const char **dir)
+{
+	int i, times = 0;
+
+	for (i = 0; i < s->n; i++) {
+		if (strcmp(s->uid[i], uid))
+			continue;
+		times++;
+		*dir = s->dir[i];
+	}
+	return times;
+}
+
+static void test_pod_each_lists_every_layout_once(void **state)
+{
+	static const struct layout layouts[] = {
+		{.systemd = true, .qos = "besteffort", .runtime = CONTAINERD},
+		{.systemd = true, .qos = "burstable", .runtime = CRIO},
+		{.systemd = true, .runtime = DOCKER},
+		{.systemd = true, .root = "kubelet", .qos = "besteffort", .runtime = CONTAINERD},
+		{.qos = "besteffort", .runtime = CONTAINERD},
+		{.qos = "burstable", .runtime = CRIO_CRUN},
+		{.runtime = CONTAINERD},
+		{.root = "kubelet", .qos = "burstable", .runtime = CONTAINERD},
+	};
+	enum { NLAYOUTS = sizeof(layouts) / sizeof(layouts[0]) };
+	static struct test_pod pods[NLAYOUTS + 3], dup, nested;
+	static struct each_seen seen;
+	struct layout l, static_sd = {.systemd = true, .qos = "burstable", .runtime = CONTAINERD};
+	char uids[3][40], outside[40], path[PATH_MAX];
+	struct flt_error err = {};
+	const char *dir = NULL;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NLAYOUTS; i++)
+		build_pod(&layouts[i], &pods[i]);
+	/* static pods, 32 hex digits, under both drivers */
+	snprintf(uids[0], sizeof(uids[0]), "%08x5d41402abc4b2a76b971%04x", (unsigned int)getpid(),
+		 t.seq++ & 0xffff);
+	snprintf(uids[1], sizeof(uids[1]), "%08x5d41402abc4b2a76b971%04x", (unsigned int)getpid(),
+		 t.seq++ & 0xffff);
+	l = (struct layout){.qos = "besteffort", .runtime = CONTAINERD, .uid = uids[0]};
+	build_pod(&l, &pods[NLAYOUTS]);
+	static_sd.uid = uids[1];
+	build_pod(&static_sd, &pods[NLAYOUTS + 1]);
+	/* a UUID written in capitals (kubelet never does): given back in lower case */
+	fresh_uid(uids[2], sizeof(uids[2]));
+	for (i = 0; uids[2][i]; i++)
+		uids[2][i] = (char)toupper((unsigned char)uids[2][i]);
+	l = (struct layout){.systemd = true, .runtime = CONTAINERD, .uid = uids[2]};
+	build_pod(&l, &pods[NLAYOUTS + 2]);
+	for (i = 0; uids[2][i]; i++)
+		pods[NLAYOUTS + 2].uid[i] = (char)tolower((unsigned char)uids[2][i]);
+
+	/* the first pod again under the other driver: one UID, listed once */
+	l = layouts[0];
+	l.systemd = false;
+	l.uid = pods[0].uid;
+	build_pod(&l, &dup);
+	/*
+	 * Look-alikes: a pod name outside kubepods, a pod below a directory named like one
+	 * (kubepods/podcast/kubepods/pod<UID>: pods hold containers, never pods), names that
+	 * are no UID.
+	 */
+	fresh_uid(outside, sizeof(outside));
+	snprintf(path, sizeof(path), "%s/pod%s", t.cg2_base, outside);
+	mkdir_p(path);
+	l = (struct layout){.root = "kubepods/podcast", .runtime = CONTAINERD};
+	build_pod(&l, &nested);
+	snprintf(path, sizeof(path), "%s/kubepods.slice/kubepods-pod%s.slice", t.cg2_base,
+		 "not-a-uid");
+	mkdir_p(path);
+
+	assert_int_equal(pod_each(collect_pod, &seen, &err), 0);
+	assert_int_equal(err.kind, FLT_ERR_NONE);
+	assert_int_equal(seen.dups, 0);
+	for (i = 0; i < NLAYOUTS + 3; i++) {
+		if (seen_times(&seen, pods[i].uid, &dir) != 1)
+			fail_msg("pod %s (%s): listed %d times", pods[i].uid, pods[i].dir,
+				 seen_times(&seen, pods[i].uid, &dir));
+		if (i == 0 && !strcmp(dir, dup.dir))
+			continue; /* either of its two directories */
+		assert_string_equal(dir, pods[i].dir);
+	}
+	assert_int_equal(seen.n, NLAYOUTS + 3);
+	assert_int_equal(seen_times(&seen, nested.uid, &dir), 0);
+	assert_int_equal(seen_times(&seen, outside, &dir), 0);
+}
+
+static void test_pod_each_stops_at_nonzero(void **state)
+{
+	static const struct layout l = {.qos = "burstable", .runtime = CONTAINERD};
+	static struct each_seen seen;
+	struct flt_error err = {};
+	struct test_pod a, b;
+
+	(void)state;
+	build_pod(&l, &a);
+	build_pod(&l, &b);
+	seen.stop_at = 1;
+	assert_int_equal(pod_each(collect_pod, &seen, &err), 42);
+	assert_int_equal(seen.calls, 1);
+	assert_int_equal(err.kind, FLT_ERR_NONE);
+}
+
 static int group_setup(void **state)
 {
 	(void)state;
@@ -894,6 +1035,8 @@ int main(void)
 		POD_TEST(test_pod_without_eth0_is_enodev),
 		POD_TEST(test_pod_eth0_not_veth_is_einval),
 		POD_TEST(test_pod_eth0_peer_in_other_netns_is_enodev),
+		POD_TEST(test_pod_each_lists_every_layout_once),
+		POD_TEST(test_pod_each_stops_at_nonzero),
 	};
 
 	if (geteuid() != 0) {

@@ -223,7 +223,7 @@ int cmd_probe(const struct cmd_opts *opts)
 	out_object_begin(opts->out, "features");
 	for (i = 0; i < res.n; i++) {
 		out_object_begin(opts->out, res.features[i].name);
-		out_text(opts->out, "%-17s", res.features[i].name);
+		out_text(opts->out, "%-20s", res.features[i].name);
 		out_bool(opts->out, "supported", "%-4s", res.features[i].supported);
 		out_string(opts->out, "why", "%s\n", res.features[i].why);
 		out_object_end(opts->out);

@@ -148,7 +148,7 @@ struct engine_feature {
 	char why[256];
 };
 
-#define ENGINE_FEATURES_MAX 16
+#define ENGINE_FEATURES_MAX 32
 
 struct engine_probe_result {
 	char kernel[128];

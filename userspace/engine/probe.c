@@ -18,6 +18,7 @@
 #include "kernel/cgroup.h"
 #include "kernel/features.h"
 #include "kernel/privileges.h"
+#include "kernel/tracer.h"
 
 static void say(struct engine_feature *f, bool yes, const char *fmt, const char *arg)
 {
@@ -137,6 +138,60 @@ static void probe_tp_btf(struct engine_feature *f)
 	}
 }
 
+/* The tracer as `faultline trace` loads it, attached and detached at once. */
+static void probe_tracer(struct engine_feature *f, enum tracer_mode mode)
+{
+	char why[200];
+
+	if (tracer_probe(mode, why, sizeof(why)))
+		say(f, false, "%s", why);
+	else
+		say(f, true, "%s", mode == TRACER_TP_BTF ? "the tracer loads and attaches with tp_btf"
+							 : "the tracer loads and attaches with raw_tp");
+}
+
+/* A tracepoint the tracer hooks: tp_btf and raw_tp find it by its btf_trace_NAME type. */
+static void probe_tracepoint(struct engine_feature *f, const char *name, const char *use)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	char type[64], why[200];
+	int id;
+
+	if (!btf) {
+		say(f, false, "%s", "no kernel BTF");
+		return;
+	}
+	snprintf(type, sizeof(type), "btf_trace_%s", name);
+	id = btf__find_by_name_kind(btf, type, BTF_KIND_TYPEDEF);
+	btf__free(btf);
+	snprintf(why, sizeof(why), id > 0 ? "in the kernel's BTF (%s): %s" : "not in this kernel: no %s",
+		 type, use);
+	say(f, id > 0, "%s", why);
+}
+
+/* Drop reasons are named from the running kernel's enum skb_drop_reason, never a table of ours. */
+static void probe_drop_reasons(struct engine_feature *f)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	char why[200];
+	int id;
+
+	if (!btf) {
+		say(f, false, "%s", "no kernel BTF");
+		return;
+	}
+	id = btf__find_by_name_kind(btf, "skb_drop_reason", BTF_KIND_ENUM);
+	if (id > 0)
+		snprintf(why, sizeof(why),
+			 "%u reasons in the kernel's BTF (enum skb_drop_reason): drops are named",
+			 btf_vlen(btf__type_by_id(btf, id)));
+	else
+		snprintf(why, sizeof(why), "%s",
+			 "no enum skb_drop_reason in the kernel's BTF (5.17+): drops are not traced");
+	btf__free(btf);
+	say(f, id > 0, "%s", why);
+}
+
 static void probe_ifb_redirect(struct engine_feature *f)
 {
 	int ret = ifb_redirect_supported();
@@ -187,13 +242,14 @@ static bool unprivileged(struct engine_feature *f, const char *missing)
 	return true;
 }
 
-enum probe_kind { P_BPFFS, P_BTF, P_CGROUP2, P_QDISC, P_TCX, P_PROG, P_RETVAL, P_TP_BTF, P_IFB };
+enum probe_kind { P_BPFFS, P_BTF, P_CGROUP2, P_QDISC, P_TCX, P_PROG, P_RETVAL, P_TP_BTF, P_IFB,
+		  P_TRACER, P_TRACEPOINT, P_DROP_REASONS };
 
 static const struct probe {
 	const char *name;
 	enum probe_kind kind;
 	bool privileged; /* asks the kernel to load or create something */
-	enum bpf_prog_type prog_type; /* P_PROG */
+	int prog_type; /* P_PROG: enum bpf_prog_type; P_TRACER: enum tracer_mode */
 	const char *what; /* P_PROG: the program type; P_QDISC: the qdisc kind */
 	const char *use; /* P_QDISC: what needs it */
 } probes[] = {
@@ -212,6 +268,16 @@ static const struct probe {
 	{ "netem", P_QDISC, true, 0, "netem", "the netem backend" },
 	{ "prio", P_QDISC, true, 0, "prio", "steering to netem leaves, for the netem backend" },
 	{ "ifb_redirect", P_IFB, true, 0, NULL, NULL },
+	{ "trace_tp_btf", P_TRACER, true, TRACER_TP_BTF, NULL, NULL },
+	{ "trace_raw_tp", P_TRACER, true, TRACER_RAW_TP, NULL, NULL },
+	{ "sys_enter", P_TRACEPOINT, false, 0, "sys_enter", "syscall latency" },
+	{ "sys_exit", P_TRACEPOINT, false, 0, "sys_exit", "syscall latency" },
+	{ "inet_sock_set_state", P_TRACEPOINT, false, 0, "inet_sock_set_state",
+	  "TCP connect latency and failures" },
+	{ "tcp_probe", P_TRACEPOINT, false, 0, "tcp_probe", "TCP RTT" },
+	{ "tcp_retransmit_skb", P_TRACEPOINT, false, 0, "tcp_retransmit_skb", "TCP retransmits" },
+	{ "kfree_skb", P_TRACEPOINT, false, 0, "kfree_skb", "drops" },
+	{ "drop_reasons", P_DROP_REASONS, false, 0, NULL, NULL },
 };
 
 _Static_assert(sizeof(probes) / sizeof(probes[0]) <= ENGINE_FEATURES_MAX, "too many features");
@@ -235,7 +301,7 @@ static void run_probe(const struct probe *p, struct engine_feature *f)
 		probe_tcx(f);
 		break;
 	case P_PROG:
-		probe_prog(f, p->prog_type, p->what);
+		probe_prog(f, (enum bpf_prog_type)p->prog_type, p->what);
 		break;
 	case P_RETVAL:
 		probe_set_retval(f);
@@ -245,6 +311,15 @@ static void run_probe(const struct probe *p, struct engine_feature *f)
 		break;
 	case P_IFB:
 		probe_ifb_redirect(f);
+		break;
+	case P_TRACER:
+		probe_tracer(f, (enum tracer_mode)p->prog_type);
+		break;
+	case P_TRACEPOINT:
+		probe_tracepoint(f, p->what, p->use);
+		break;
+	case P_DROP_REASONS:
+		probe_drop_reasons(f);
 		break;
 	}
 }

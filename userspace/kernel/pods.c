@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -104,47 +105,65 @@ static bool is_some_pod(const char *name)
 	return !strncmp(name, "pod", 3) || (strstr(name, "-pod") && has_suffix(name, ".slice"));
 }
 
+/* Called with each pod directory the walk meets (parent/name); nonzero stops the walk. */
+typedef int (*pod_dir_fn)(const char *parent, const char *name, void *arg);
+
 /*
- * Depth-first search below path (a buffer of PATH_MAX) for the pod's directory under a kubepods
- * ancestor; kube says whether path is one or lies below one. 1 when found (s->dir set).
- * Unreadable directories are passed over: they cannot be kubelet's.
+ * Depth-first walk below path (a buffer of PATH_MAX) calling fn for every pod directory under a
+ * kubepods ancestor; kube says whether path is one or lies below one. Returns fn's nonzero
+ * return, else 0. Unreadable directories are passed over: they cannot be kubelet's.
  */
-static int pod_walk(struct pod_search *s, char *path, unsigned int depth, bool kube)
+static int pod_walk(char *path, unsigned int depth, bool kube, pod_dir_fn fn, void *arg)
 {
 	size_t n = strlen(path);
 	struct dirent *e;
-	int found = 0;
+	int ret = 0;
 	DIR *d;
 
 	d = opendir(path);
 	if (!d)
 		return 0;
-	while (!found && (e = readdir(d))) {
+	while (!ret && (e = readdir(d))) {
 		if (!cgroup_is_subdir(d, e))
 			continue;
-		if (kube && is_this_pod(s, e->d_name)) {
-			snprintf(s->dir, sizeof(s->dir), "%s/%s", path, e->d_name);
-			found = 1;
-		} else if ((kube && is_some_pod(e->d_name)) || depth + 1 >= POD_WALK_MAX_DEPTH) {
+		if (kube && is_some_pod(e->d_name))
+			ret = fn(path, e->d_name, arg);
+		else if (depth + 1 >= POD_WALK_MAX_DEPTH)
 			continue;
-		} else if (snprintf(path + n, PATH_MAX - n, "/%s", e->d_name) <
-			   (int)(PATH_MAX - n)) {
-			found = pod_walk(s, path, depth + 1, kube || is_kubepods(e->d_name));
+		else if (snprintf(path + n, PATH_MAX - n, "/%s", e->d_name) < (int)(PATH_MAX - n)) {
+			ret = pod_walk(path, depth + 1, kube || is_kubepods(e->d_name), fn, arg);
 			path[n] = '\0';
 		}
 	}
 	closedir(d);
-	return found;
+	return ret;
 }
 
-static int pod_find_in(struct pod_search *s, const char *root)
+/* 1 when name is the searched pod's directory (s->dir set). */
+static int pod_match(const char *parent, const char *name, void *arg)
+{
+	struct pod_search *s = arg;
+
+	if (!is_this_pod(s, name))
+		return 0;
+	snprintf(s->dir, sizeof(s->dir), "%s/%s", parent, name);
+	return 1;
+}
+
+static int pod_walk_from(const char *root, pod_dir_fn fn, void *arg)
 {
 	char path[PATH_MAX];
 
 	if (strlen(root) >= sizeof(path))
 		return 0;
 	strcpy(path, root);
-	return pod_walk(s, path, 0, false);
+	return pod_walk(path, 0, false, fn, arg);
+}
+
+/* 1 when the pod's directory is found below root (s->dir set). */
+static int pod_find_in(struct pod_search *s, const char *root)
+{
+	return pod_walk_from(root, pod_match, s);
 }
 
 /* cri-containerd-<ID>.scope or <ID>, crio-<ID>.scope or crio-<ID>, docker-<ID>.scope */
@@ -413,4 +432,96 @@ void pod_release(struct pod *pod)
 	if (pod->netns_fd >= 0)
 		close(pod->netns_fd);
 	pod->netns_fd = -1;
+}
+
+/*
+ * The UID a pod directory is named after, in the form pod_resolve() takes: pod<UID> (cgroupfs)
+ * or ...-pod<UID_>.slice (systemd, the UID's dashes escaped as underscores). 0, or -EINVAL for a
+ * name that only looks like a pod's.
+ */
+static int pod_dir_uid(const char *name, char *uid)
+{
+	char raw[POD_UID_LEN + 1];
+	const char *start, *p;
+	size_t n, i;
+
+	if (!strncmp(name, "pod", 3) && !uid_parse(name + 3, uid))
+		return 0;
+	if (!has_suffix(name, ".slice"))
+		return -EINVAL;
+	for (start = NULL, p = name; (p = strstr(p, "-pod")); p++)
+		start = p + strlen("-pod");
+	if (!start)
+		return -EINVAL;
+	n = strlen(start) - strlen(".slice");
+	/* a dash there would be a further slice level, not part of the UID */
+	if (n >= sizeof(raw) || memchr(start, '-', n))
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		raw[i] = start[i] == '_' ? '-' : start[i];
+	raw[n] = '\0';
+	return uid_parse(raw, uid);
+}
+
+struct pod_each_walk {
+	pod_each_fn fn;
+	void *arg;
+	char (*seen)[POD_UID_LEN + 1]; /* UIDs already given to fn */
+	size_t nseen, cap;
+	bool oom;
+};
+
+static int pod_each_dir(const char *parent, const char *name, void *arg)
+{
+	struct pod_each_walk *w = arg;
+	char uid[POD_UID_LEN + 1], dir[PATH_MAX];
+	size_t i;
+
+	if (pod_dir_uid(name, uid) ||
+	    snprintf(dir, sizeof(dir), "%s/%s", parent, name) >= (int)sizeof(dir))
+		return 0;
+	/* the first directory of a UID is the one pod_resolve() takes: report that one only */
+	for (i = 0; i < w->nseen; i++)
+		if (!strcmp(w->seen[i], uid))
+			return 0;
+	if (w->nseen == w->cap) {
+		size_t cap = w->cap ? 2 * w->cap : 64;
+		void *seen = realloc(w->seen, cap * sizeof(*w->seen));
+
+		if (!seen) {
+			w->oom = true;
+			return -ENOMEM;
+		}
+		w->seen = seen;
+		w->cap = cap;
+	}
+	strcpy(w->seen[w->nseen++], uid);
+	return w->fn(uid, dir, w->arg);
+}
+
+int pod_each(pod_each_fn fn, void *arg, struct flt_error *err)
+{
+	struct pod_each_walk w = {.fn = fn, .arg = arg};
+	char cg2[PATH_MAX];
+	int ret;
+	DIR *d;
+
+	ret = cgroup2_mount(cg2, sizeof(cg2));
+	if (ret)
+		return flt_fail(err, FLT_ERR_SYSTEM, ret, "pods: cannot find the cgroup2 mount: %s",
+				strerror(-ret));
+	/* below the top, unreadable directories are passed over; the top itself must be read */
+	d = opendir(cg2);
+	if (!d) {
+		ret = -errno;
+		return flt_fail(err, FLT_ERR_SYSTEM, ret,
+				"pods: cannot read the cgroup2 mount %s: %s", cg2, strerror(-ret));
+	}
+	closedir(d);
+	ret = pod_walk_from(cg2, pod_each_dir, &w);
+	free(w.seen);
+	if (w.oom)
+		return flt_fail(err, FLT_ERR_SYSTEM, ENOMEM,
+				"pods: cannot list the pods under %s: %s", cg2, strerror(ENOMEM));
+	return ret;
 }

@@ -37,4 +37,16 @@ int pod_resolve(const char *uid, struct pod *pod, struct flt_error *err);
 
 void pod_release(struct pod *pod);
 
+/*
+ * Call fn for every pod directory in the cgroup2 tree under a kubepods ancestor (both cgroup
+ * drivers, every QoS class, any cgroupRoot), with or without processes: uid in the form
+ * pod_resolve() takes (lower case, with dashes, for the systemd driver's escaped names too) and
+ * the directory's absolute path. Each UID once: the first directory named after it, which is
+ * the one pod_resolve() looks in.
+ * A nonzero return from fn stops the walk and is returned, err untouched. Else 0, or -errno with
+ * err set: FLT_ERR_SYSTEM when the cgroup2 mount cannot be found or read (or memory runs out).
+ */
+typedef int (*pod_each_fn)(const char *uid, const char *cgroup_dir, void *arg);
+int pod_each(pod_each_fn fn, void *arg, struct flt_error *err);
+
 #endif /* FAULTLINE_PODS_H */

@@ -1,0 +1,562 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The tracer's engine side: resolve the targets as plans do (pods, cgroups), give each an index
+ * the BPF side counts under, and turn the maps' entries into per-target figures, cumulative or
+ * per interval (the difference between two readings: nothing in the kernel is reset, so no event
+ * is lost between reading and clearing).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "engine/targets.h"
+#include "engine/trace.h"
+#include "kernel/cgroup.h"
+#include "kernel/pods.h"
+#include "kernel/syscalls.h"
+#include "kernel/tracer.h"
+
+#define CGROUP_PREFIX "cgroup:"
+
+struct drop_count {
+	uint32_t reason;
+	uint64_t count;
+};
+
+/* One target's figures as read from the maps: cumulative since the start. */
+struct reading {
+	struct hist *sys[FLT_TR_SYSCALL_NR_MAX];
+	struct hist connect;
+	struct hist rtt;
+	uint64_t retransmits;
+	struct drop_count *drops;
+	size_t ndrops;
+};
+
+struct session_target {
+	char id[PATH_MAX];
+	const char *kind;
+	uint64_t cgroup_id;
+	uint32_t level;
+	uint32_t ifindex; /* the host end of a pod's veth, 0 when none */
+	uint32_t netns_ino; /* a pod's own netns, 0 when none */
+};
+
+struct trace_session {
+	struct tracer *tracer;
+	struct session_target *targets;
+	size_t ntargets;
+	struct reading *prev; /* at the previous read */
+	uint64_t start_ms;
+	uint64_t prev_ms;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* --- targets ---------------------------------------------------------------------------------- */
+
+static int add_target(struct trace_session *s, const char *id, const char *kind, uint64_t cgid,
+		      const char *dir, struct flt_error *err)
+{
+	char mnt[PATH_MAX];
+	struct session_target *t;
+	const char *p;
+	uint32_t level = 0;
+	size_t i;
+
+	for (i = 0; i < s->ntargets; i++)
+		if (s->targets[i].cgroup_id == cgid)
+			return 1; /* the same cgroup, named twice: counted once */
+	if (s->ntargets >= FLT_TR_TARGETS_MAX)
+		return flt_fail(err, FLT_ERR_INPUT, E2BIG, "trace: more than %d targets",
+				FLT_TR_TARGETS_MAX);
+	if (cgroup2_mount(mnt, sizeof(mnt)) || strncmp(dir, mnt, strlen(mnt)))
+		return flt_fail(err, FLT_ERR_SYSTEM, ENOENT,
+				"%s %s: its cgroup %s is not in the cgroup2 mount", kind, id, dir);
+	for (p = dir + strlen(mnt); *p; p++)
+		if (*p == '/' && p[1] && p[1] != '/')
+			level++;
+	t = realloc(s->targets, (s->ntargets + 1) * sizeof(*t));
+	if (!t)
+		return flt_fail(err, FLT_ERR_SYSTEM, ENOMEM, "trace: out of memory");
+	s->targets = t;
+	t = &s->targets[s->ntargets++];
+	memset(t, 0, sizeof(*t));
+	snprintf(t->id, sizeof(t->id), "%s", id);
+	t->kind = kind;
+	t->cgroup_id = cgid;
+	t->level = level;
+	return 0;
+}
+
+struct pod_lookup {
+	const char *uid;
+	char dir[PATH_MAX];
+	bool found;
+};
+
+static int find_pod_dir(const char *uid, const char *dir, void *arg)
+{
+	struct pod_lookup *l = arg;
+
+	if (strcasecmp(uid, l->uid))
+		return 0;
+	snprintf(l->dir, sizeof(l->dir), "%s", dir);
+	l->found = true;
+	return 1;
+}
+
+static uint64_t dir_id(const char *dir)
+{
+	struct stat st;
+
+	return stat(dir, &st) ? 0 : (uint64_t)st.st_ino;
+}
+
+/*
+ * A pod: its cgroup, and where it has one, the host end of its veth and its netns (for drops
+ * without a socket). A pod whose network cannot be resolved (hostNetwork, no eth0) is traced by
+ * its cgroup alone.
+ */
+static int add_pod(struct trace_session *s, const char *uid, struct flt_error *err)
+{
+	struct pod_lookup l = { .uid = uid };
+	struct flt_error why = {};
+	struct pod pod;
+	int ret;
+
+	ret = pod_resolve(uid, &pod, &why);
+	if (!ret) {
+		if (!pod.cgroup_id) {
+			pod_release(&pod);
+			return flt_fail(err, FLT_ERR_TARGET, ENOENT,
+					"pod %s: it has no cgroup2 directory (cgroup v1 only), its "
+					"processes cannot be traced",
+					uid);
+		}
+		ret = add_target(s, uid, "pod", pod.cgroup_id, pod.cgroup_dir, err);
+		if (!ret) {
+			s->targets[s->ntargets - 1].ifindex = (uint32_t)pod.host_ifindex;
+			s->targets[s->ntargets - 1].netns_ino = (uint32_t)pod.netns_ino;
+		}
+		pod_release(&pod);
+		return ret < 0 ? ret : 0;
+	}
+	if (pod_each(find_pod_dir, &l, NULL) <= 0 || !l.found || !dir_id(l.dir)) {
+		*err = why;
+		return ret;
+	}
+	pr_debug("trace: pod %s: traced by its cgroup alone: %s\n", uid, why.message);
+	ret = add_target(s, uid, "pod", dir_id(l.dir), l.dir, err);
+	return ret < 0 ? ret : 0;
+}
+
+static int add_named(struct trace_session *s, const char *name, struct flt_error *err)
+{
+	char dir[PATH_MAX];
+	uint64_t id;
+	int ret;
+
+	if (strncmp(name, CGROUP_PREFIX, strlen(CGROUP_PREFIX)))
+		return add_pod(s, name, err);
+	ret = cgroup_resolve(name + strlen(CGROUP_PREFIX), dir, sizeof(dir), &id, err);
+	if (!ret)
+		ret = add_target(s, name, "cgroup", id, dir, err);
+	return ret < 0 ? ret : 0;
+}
+
+struct all_pods {
+	struct trace_session *s;
+	struct flt_error *err;
+};
+
+static int add_listed_pod(const char *uid, const char *dir, void *arg)
+{
+	struct all_pods *a = arg;
+	struct flt_error why = {};
+	uint64_t id = dir_id(dir);
+	size_t i;
+
+	for (i = 0; i < a->s->ntargets; i++)
+		if (a->s->targets[i].cgroup_id == id)
+			return 0;
+	if (add_pod(a->s, uid, &why) < 0) {
+		if (why.kind == FLT_ERR_SYSTEM && why.errnum == E2BIG) {
+			*a->err = why;
+			return -E2BIG;
+		}
+		pr_debug("trace: pod %s passed over: %s\n", uid, why.message);
+	}
+	return 0;
+}
+
+/* The distinct levels of the targets, deepest first: a target inside another one wins. */
+static int levels_of(const struct trace_session *s, struct tracer_config *cfg,
+		     struct flt_error *err)
+{
+	size_t i, j;
+
+	for (i = 0; i < s->ntargets; i++) {
+		uint32_t l = s->targets[i].level;
+
+		for (j = 0; j < cfg->nlevels && cfg->levels[j] != l; j++)
+			;
+		if (j < cfg->nlevels)
+			continue;
+		if (cfg->nlevels == FLT_TR_LEVELS_MAX)
+			return flt_fail(err, FLT_ERR_INPUT, E2BIG,
+					"trace: the targets lie at more than %d cgroup levels",
+					FLT_TR_LEVELS_MAX);
+		for (j = cfg->nlevels++; j > 0 && cfg->levels[j - 1] < l; j--)
+			cfg->levels[j] = cfg->levels[j - 1];
+		cfg->levels[j] = l;
+	}
+	return 0;
+}
+
+static int syscall_filter(const struct trace_opts *opts, struct tracer_config *cfg,
+			  struct flt_error *err)
+{
+	size_t i;
+
+	for (i = 0; i < opts->nsyscalls; i++) {
+		int nr = syscall_nr(opts->syscalls[i]);
+
+		if (nr < 0 || nr >= FLT_TR_SYSCALL_NR_MAX)
+			return flt_fail(err, FLT_ERR_INPUT, EINVAL,
+					"--syscalls: %s: no such system call on this architecture",
+					opts->syscalls[i]);
+		cfg->wanted[nr / 64] |= 1ULL << (nr % 64);
+		cfg->filter = true;
+	}
+	return 0;
+}
+
+static enum tracer_mode mode_from_env(void)
+{
+	const char *m = getenv("FAULTLINE_TRACE_MODE"); /* tests: force the fallback */
+
+	if (m && !strcmp(m, "raw_tp"))
+		return TRACER_RAW_TP;
+	if (m && !strcmp(m, "tp_btf"))
+		return TRACER_TP_BTF;
+	return TRACER_AUTO;
+}
+
+static int tell_tracer(struct trace_session *s, struct flt_error *err)
+{
+	uint64_t own_ino = 0;
+	size_t i;
+	int ret;
+
+	netns_ino_of("/proc/thread-self/ns/net", &own_ino);
+	for (i = 0; i < s->ntargets; i++) {
+		const struct session_target *t = &s->targets[i];
+
+		ret = tracer_add_cgroup(s->tracer, t->cgroup_id, (uint32_t)i, err);
+		if (!ret && t->ifindex)
+			ret = tracer_add_device(s->tracer, t->ifindex, (uint32_t)own_ino,
+						(uint32_t)i, err);
+		if (!ret && t->netns_ino)
+			ret = tracer_add_device(s->tracer, 0, t->netns_ino, (uint32_t)i, err);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int engine_trace_start(const struct trace_opts *opts, struct trace_session **out,
+		       struct flt_error *err)
+{
+	struct tracer_config cfg = { .mode = mode_from_env() };
+	struct trace_session *s;
+	size_t i;
+	int ret = 0;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return flt_fail(err, FLT_ERR_SYSTEM, ENOMEM, "trace: out of memory");
+	for (i = 0; !ret && i < opts->ntargets; i++)
+		ret = add_named(s, opts->targets[i], err);
+	if (!ret && opts->all_pods) {
+		struct all_pods a = { .s = s, .err = err };
+
+		ret = pod_each(add_listed_pod, &a, err);
+		ret = ret < 0 ? ret : 0;
+	}
+	if (!ret && !s->ntargets)
+		ret = flt_fail(err, FLT_ERR_TARGET, ENOENT, "trace: no pod on this node to trace");
+	if (!ret)
+		ret = levels_of(s, &cfg, err);
+	if (!ret)
+		ret = syscall_filter(opts, &cfg, err);
+	if (!ret)
+		ret = tracer_open(&cfg, &s->tracer, err);
+	if (!ret)
+		ret = tell_tracer(s, err);
+	if (!ret)
+		ret = tracer_attach(s->tracer, err);
+	if (ret) {
+		engine_trace_stop(s);
+		return ret;
+	}
+	s->start_ms = s->prev_ms = now_ms();
+	*out = s;
+	return 0;
+}
+
+size_t engine_trace_ntargets(const struct trace_session *s)
+{
+	return s->ntargets;
+}
+
+const char *engine_trace_mode(const struct trace_session *s)
+{
+	return tracer_mode_name(s->tracer);
+}
+
+/* --- reading ---------------------------------------------------------------------------------- */
+
+struct read_ctx {
+	struct reading *r;
+	size_t n;
+	bool oom;
+};
+
+/* The histogram a key's figures go to; NULL for counters and for what is not ours. */
+static struct hist *hist_of(struct read_ctx *c, const struct flt_tr_key *k)
+{
+	struct reading *r;
+
+	if (k->target >= c->n)
+		return NULL;
+	r = &c->r[k->target];
+	switch (k->kind) {
+	case FLT_TR_SYSCALL:
+		if (k->value >= FLT_TR_SYSCALL_NR_MAX)
+			return NULL;
+		if (!r->sys[k->value])
+			r->sys[k->value] = calloc(1, sizeof(struct hist));
+		if (!r->sys[k->value])
+			c->oom = true;
+		return r->sys[k->value];
+	case FLT_TR_CONNECT:
+		return &r->connect;
+	case FLT_TR_RTT:
+		return &r->rtt;
+	default:
+		return NULL;
+	}
+}
+
+static void on_stats(const struct flt_tr_key *k, const struct flt_tr_stats *st, void *arg)
+{
+	struct read_ctx *c = arg;
+	struct drop_count *d;
+	struct reading *r;
+	struct hist *h;
+
+	if (k->target >= c->n)
+		return;
+	r = &c->r[k->target];
+	if (k->kind == FLT_TR_RETRANS) {
+		r->retransmits = st->count;
+	} else if (k->kind == FLT_TR_DROP) {
+		d = realloc(r->drops, (r->ndrops + 1) * sizeof(*d));
+		if (!d) {
+			c->oom = true;
+			return;
+		}
+		r->drops = d;
+		r->drops[r->ndrops].reason = k->value;
+		r->drops[r->ndrops++].count = st->count;
+	} else if ((h = hist_of(c, k))) {
+		h->count = st->count;
+		h->errors = st->errors;
+		h->total_ns = st->total_ns;
+		h->max_ns = st->max_ns;
+	}
+}
+
+static void on_hist(const struct flt_tr_key *k, uint64_t count, void *arg)
+{
+	struct hist *h = hist_of(arg, k);
+
+	if (h && k->bucket < FLT_TR_BUCKETS)
+		h->buckets[k->bucket] = count;
+}
+
+static void readings_free(struct reading *r, size_t n)
+{
+	size_t i, j;
+
+	if (!r)
+		return;
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < FLT_TR_SYSCALL_NR_MAX; j++)
+			free(r[i].sys[j]);
+		free(r[i].drops);
+	}
+	free(r);
+}
+
+static uint64_t drop_count_of(const struct reading *r, uint32_t reason)
+{
+	size_t i;
+
+	for (i = 0; r && i < r->ndrops; i++)
+		if (r->drops[i].reason == reason)
+			return r->drops[i].count;
+	return 0;
+}
+
+static int by_total(const void *a, const void *b)
+{
+	const struct trace_syscall *x = a, *y = b;
+
+	return x->h.total_ns < y->h.total_ns ? 1 : x->h.total_ns > y->h.total_ns ? -1 : 0;
+}
+
+static int by_count(const void *a, const void *b)
+{
+	const struct trace_drop *x = a, *y = b;
+
+	return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
+}
+
+static void diff_or_copy(struct hist *out, const struct hist *now, const struct hist *before)
+{
+	if (before)
+		hist_diff(out, now, before);
+	else
+		*out = *now;
+}
+
+/* Target out from reading now, less what before had (NULL: since the start). */
+static int fill_target(struct trace_target *out, const struct session_target *st,
+		       const struct reading *now, const struct reading *before)
+{
+	size_t i, n = 0;
+	int nr;
+
+	snprintf(out->id, sizeof(out->id), "%s", st->id);
+	out->kind = st->kind;
+	for (nr = 0; nr < FLT_TR_SYSCALL_NR_MAX; nr++)
+		n += now->sys[nr] != NULL;
+	out->syscalls = calloc(n ? n : 1, sizeof(*out->syscalls));
+	out->drops = calloc(now->ndrops ? now->ndrops : 1, sizeof(*out->drops));
+	if (!out->syscalls || !out->drops)
+		return -ENOMEM;
+	for (nr = 0; nr < FLT_TR_SYSCALL_NR_MAX; nr++) {
+		struct trace_syscall *sc = &out->syscalls[out->nsyscalls];
+		const char *name = syscall_name(nr);
+
+		if (!now->sys[nr])
+			continue;
+		diff_or_copy(&sc->h, now->sys[nr], before ? before->sys[nr] : NULL);
+		if (!sc->h.count)
+			continue;
+		sc->nr = nr;
+		if (name)
+			snprintf(sc->name, sizeof(sc->name), "%s", name);
+		else
+			snprintf(sc->name, sizeof(sc->name), "syscall_%d", nr);
+		out->nsyscalls++;
+	}
+	qsort(out->syscalls, out->nsyscalls, sizeof(*out->syscalls), by_total);
+	diff_or_copy(&out->connect, &now->connect, before ? &before->connect : NULL);
+	diff_or_copy(&out->rtt, &now->rtt, before ? &before->rtt : NULL);
+	out->retransmits = now->retransmits - (before ? before->retransmits : 0);
+	for (i = 0; i < now->ndrops; i++) {
+		struct trace_drop *d = &out->drops[out->ndrops];
+		uint64_t count = now->drops[i].count - drop_count_of(before, now->drops[i].reason);
+		const char *name = tracer_drop_reason(now->drops[i].reason);
+
+		if (!count)
+			continue;
+		d->reason = now->drops[i].reason;
+		d->count = count;
+		if (name)
+			snprintf(d->name, sizeof(d->name), "%s", name);
+		else
+			snprintf(d->name, sizeof(d->name), "REASON_%u", d->reason);
+		out->ndrops++;
+	}
+	qsort(out->drops, out->ndrops, sizeof(*out->drops), by_count);
+	return 0;
+}
+
+int engine_trace_read(struct trace_session *s, bool since_last, struct trace_snapshot *snap,
+		      struct flt_error *err)
+{
+	struct read_ctx c = { .n = s->ntargets };
+	uint64_t ms = now_ms();
+	size_t i;
+	int ret;
+
+	memset(snap, 0, sizeof(*snap));
+	c.r = calloc(s->ntargets, sizeof(*c.r));
+	snap->targets = calloc(s->ntargets, sizeof(*snap->targets));
+	if (!c.r || !snap->targets) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	ret = tracer_read(s->tracer, on_stats, on_hist, &c, &snap->overflow, err);
+	if (ret)
+		goto out;
+	if (c.oom) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	for (i = 0; i < s->ntargets; i++) {
+		ret = fill_target(&snap->targets[i], &s->targets[i], &c.r[i],
+				  since_last && s->prev ? &s->prev[i] : NULL);
+		snap->ntargets++;
+		if (ret)
+			goto fail;
+	}
+	snap->duration_ms = ms - (since_last ? s->prev_ms : s->start_ms);
+	readings_free(s->prev, s->ntargets);
+	s->prev = c.r;
+	s->prev_ms = ms;
+	return 0;
+fail:
+	flt_fail(err, FLT_ERR_SYSTEM, -ret, "trace: out of memory");
+out:
+	readings_free(c.r, c.r ? s->ntargets : 0);
+	engine_trace_snapshot_free(snap);
+	return ret;
+}
+
+void engine_trace_snapshot_free(struct trace_snapshot *snap)
+{
+	size_t i;
+
+	for (i = 0; snap->targets && i < snap->ntargets; i++) {
+		free(snap->targets[i].syscalls);
+		free(snap->targets[i].drops);
+	}
+	free(snap->targets);
+	memset(snap, 0, sizeof(*snap));
+}
+
+void engine_trace_stop(struct trace_session *s)
+{
+	if (!s)
+		return;
+	tracer_close(s->tracer);
+	readings_free(s->prev, s->ntargets);
+	free(s->targets);
+	free(s);
+}
