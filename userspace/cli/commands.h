@@ -18,6 +18,13 @@ struct cmd_opts {
 	bool dry_run;
 	bool all;
 	uint64_t max_duration_ms;
+	/* trace */
+	bool all_pods;
+	uint64_t for_ms; /* 0: until a signal */
+	uint64_t interval_ms; /* 0: one summary at the end */
+	uint64_t top; /* syscalls per target */
+	bool top_given; /* --top was given: JSON lists only the top too */
+	const char *syscalls; /* --syscalls NAME,...; NULL: every syscall */
 	int argc; /* positional arguments after the command */
 	char **argv;
 };
@@ -27,6 +34,7 @@ int cmd_lint(const struct cmd_opts *opts);
 int cmd_status(const struct cmd_opts *opts);
 int cmd_revert(const struct cmd_opts *opts);
 int cmd_probe(const struct cmd_opts *opts);
+int cmd_trace(const struct cmd_opts *opts);
 
 /*
  * What apply, status and revert do first: check privileges (command names the command in the

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* faultline: kernel-level fault injection per pod, cgroup, netns or interface. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
@@ -15,7 +17,14 @@ enum {
 	OPT_DRY_RUN = 1 << 0,
 	OPT_ALL = 1 << 1,
 	OPT_MAX_DURATION = 1 << 2,
+	OPT_ALL_PODS = 1 << 3,
+	OPT_FOR = 1 << 4,
+	OPT_INTERVAL = 1 << 5,
+	OPT_TOP = 1 << 6,
+	OPT_SYSCALLS = 1 << 7,
 };
+
+#define TRACE_TOP_DEFAULT 10
 
 static const struct command {
 	const char *name;
@@ -29,6 +38,9 @@ static const struct command {
 	{ "status", cmd_status, 0, "status [NAME]" },
 	{ "revert", cmd_revert, OPT_ALL, "revert NAME | revert --all" },
 	{ "probe", cmd_probe, 0, "probe" },
+	{ "trace", cmd_trace, OPT_ALL_PODS | OPT_FOR | OPT_INTERVAL | OPT_TOP | OPT_SYSCALLS,
+	  "trace [TARGET...] [--all-pods] [--for DURATION] [--interval DURATION] [--top N]\n"
+	  "                  [--syscalls NAME,...]" },
 };
 
 static const char options_help[] =
@@ -38,16 +50,22 @@ static const char options_help[] =
 	"      --dry-run          apply: resolve and print what would be attached, change nothing\n"
 	"      --max-duration D   apply, lint: allow plans longer than 1h, up to D\n"
 	"      --all              revert: every active plan\n"
+	"      --all-pods         trace: every pod of this node, besides any TARGET\n"
+	"      --for D            trace: end after D (default: at SIGINT, SIGTERM or SIGHUP)\n"
+	"      --interval D       trace: print what each interval of D measured\n"
+	"      --top N            trace: the N syscalls with the most time per target (10)\n"
+	"      --syscalls LIST    trace: only these syscalls (read,write,...)\n"
 	"  -h, --help             this help\n"
 	"  -V, --version          the version\n"
 	"\nPLAN may be - for standard input. lint and probe need no privileges.\n"
+	"A trace TARGET is a pod UID or cgroup:PATH (relative to the cgroup2 mount).\n"
 	"Exit status: 0 done; 2 input given wrongly (usage, plan, name, target), nothing\n"
 	"changed; 1 a system failure, or no such active plan (status NAME, revert NAME).\n"
 	"See faultline(8), and docs/plan.md for the plan format.\n";
 
 static void usage(struct out *o, FILE *f)
 {
-	char text[2048];
+	char text[4096];
 	size_t i, n;
 
 	n = (size_t)snprintf(text, sizeof(text), "Usage: faultline [OPTIONS] COMMAND [ARGS]\n\n"
@@ -77,6 +95,40 @@ static int usage_error(struct out *o, const char *what, const char *arg)
 	return 2;
 }
 
+/* A time that must pass (--for, --interval): a duration above 0. 0, or -EINVAL printed. */
+static int parse_positive_duration(const char *option, const char *arg, uint64_t *ms,
+				   struct out *o)
+{
+	const char *why;
+
+	if (parse_duration_ms(arg, ms, &why)) {
+		out_error_msg(o, "%s: %s", option, why);
+		return -EINVAL;
+	}
+	if (!*ms) {
+		out_error_msg(o, "%s: must be more than 0s", option);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* A whole number >= 1 (--top). 0, or -EINVAL printed. */
+static int parse_count(const char *option, const char *arg, uint64_t *n, struct out *o)
+{
+	/* strtoull() would take "-1" as 2^64 - 1 and skip spaces: digits only */
+	bool digits = *arg >= '0' && *arg <= '9';
+	char quoted[QUOTE_VALUE_LEN], *end = NULL;
+
+	errno = 0;
+	*n = digits ? strtoull(arg, &end, 10) : 0;
+	if (!digits || *end || errno || !*n) {
+		out_error_msg(o, "%s: %s is not a whole number of 1 or more", option,
+			      quote_value(arg, quoted, sizeof(quoted)));
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* -j and -p anywhere before the command's arguments: JSON from the first error on. */
 static void scan_json(int argc, char **argv, bool *json, bool *pretty)
 {
@@ -104,9 +156,15 @@ static int run(int argc, char **argv, struct out *o)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "all", no_argument, NULL, 'a' },
 		{ "max-duration", required_argument, NULL, 'm' },
+		{ "all-pods", no_argument, NULL, 'P' },
+		{ "for", required_argument, NULL, 'f' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "top", required_argument, NULL, 't' },
+		{ "syscalls", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cmd_opts opts = { .out = o, .max_duration_ms = PLAN_DEFAULT_MAX_DURATION_MS };
+	struct cmd_opts opts = { .out = o, .max_duration_ms = PLAN_DEFAULT_MAX_DURATION_MS,
+				 .top = TRACE_TOP_DEFAULT };
 	const struct command *cmd = NULL;
 	unsigned int given = 0;
 	const char *why;
@@ -145,6 +203,30 @@ static int run(int argc, char **argv, struct out *o)
 				out_error_msg(o, "--max-duration: %s", why);
 				return 2;
 			}
+			break;
+		case 'P':
+			given |= OPT_ALL_PODS;
+			opts.all_pods = true;
+			break;
+		case 'f':
+			given |= OPT_FOR;
+			if (parse_positive_duration("--for", optarg, &opts.for_ms, o))
+				return 2;
+			break;
+		case 'i':
+			given |= OPT_INTERVAL;
+			if (parse_positive_duration("--interval", optarg, &opts.interval_ms, o))
+				return 2;
+			break;
+		case 't':
+			given |= OPT_TOP;
+			opts.top_given = true;
+			if (parse_count("--top", optarg, &opts.top, o))
+				return 2;
+			break;
+		case 's':
+			given |= OPT_SYSCALLS;
+			opts.syscalls = optarg;
 			break;
 		default:
 			return usage_error(o, "unknown option", argv[optind - 1]);
