@@ -52,6 +52,9 @@ struct trace_session {
 	struct session_target *targets;
 	size_t ntargets;
 	struct reading *prev; /* at the previous read */
+	size_t nprev; /* its targets: --all-pods may have found more since */
+	bool all_pods;
+	struct tracer_config cfg;
 	uint64_t start_ms;
 	uint64_t prev_ms;
 };
@@ -254,14 +257,15 @@ static enum tracer_mode mode_from_env(void)
 	return TRACER_AUTO;
 }
 
-static int tell_tracer(struct trace_session *s, struct flt_error *err)
+/* Tell the tracer about targets from index first on. */
+static int tell_tracer(struct trace_session *s, size_t first, struct flt_error *err)
 {
 	uint64_t own_ino = 0;
 	size_t i;
 	int ret;
 
 	netns_ino_of("/proc/thread-self/ns/net", &own_ino);
-	for (i = 0; i < s->ntargets; i++) {
+	for (i = first; i < s->ntargets; i++) {
 		const struct session_target *t = &s->targets[i];
 
 		ret = tracer_add_cgroup(s->tracer, t->cgroup_id, (uint32_t)i, err);
@@ -279,14 +283,17 @@ static int tell_tracer(struct trace_session *s, struct flt_error *err)
 int engine_trace_start(const struct trace_opts *opts, struct trace_session **out,
 		       struct flt_error *err)
 {
-	struct tracer_config cfg = { .mode = mode_from_env() };
 	struct trace_session *s;
+	struct tracer_config *cfg;
 	size_t i;
 	int ret = 0;
 
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return flt_fail(err, FLT_ERR_SYSTEM, ENOMEM, "trace: out of memory");
+	cfg = &s->cfg;
+	cfg->mode = mode_from_env();
+	s->all_pods = opts->all_pods;
 	for (i = 0; !ret && i < opts->ntargets; i++)
 		ret = add_named(s, opts->targets[i], err);
 	if (!ret && opts->all_pods) {
@@ -298,13 +305,13 @@ int engine_trace_start(const struct trace_opts *opts, struct trace_session **out
 	if (!ret && !s->ntargets)
 		ret = flt_fail(err, FLT_ERR_TARGET, ENOENT, "trace: no pod on this node to trace");
 	if (!ret)
-		ret = levels_of(s, &cfg, err);
+		ret = levels_of(s, cfg, err);
 	if (!ret)
-		ret = syscall_filter(opts, &cfg, err);
+		ret = syscall_filter(opts, cfg, err);
 	if (!ret)
-		ret = tracer_open(&cfg, &s->tracer, err);
+		ret = tracer_open(cfg, &s->tracer, err);
 	if (!ret)
-		ret = tell_tracer(s, err);
+		ret = tell_tracer(s, 0, err);
 	if (!ret)
 		ret = tracer_attach(s->tracer, err);
 	if (ret) {
@@ -497,6 +504,38 @@ static int fill_target(struct trace_target *out, const struct session_target *st
 	return 0;
 }
 
+/*
+ * --all-pods: the pods started since the last read. Their processes are traced from now on; a
+ * pod at a cgroup level that no target had when the tracer loaded cannot be (the levels are
+ * read-only data of the loaded programs) and is passed over.
+ */
+static int add_new_pods(struct trace_session *s, struct flt_error *err)
+{
+	struct all_pods a = { .s = s, .err = err };
+	size_t first = s->ntargets, i, j;
+	int ret;
+
+	ret = pod_each(add_listed_pod, &a, err);
+	if (ret == -E2BIG) /* as many as the tracer can hold: the rest stays untraced */
+		flt_error_clear(err);
+	else if (ret < 0)
+		return ret;
+	for (i = j = first; i < s->ntargets; i++) {
+		size_t l;
+
+		for (l = 0; l < s->cfg.nlevels && s->cfg.levels[l] != s->targets[i].level; l++)
+			;
+		if (l == s->cfg.nlevels) {
+			pr_debug("trace: pod %s passed over: its cgroup level %u is not traced\n",
+				 s->targets[i].id, s->targets[i].level);
+			continue;
+		}
+		s->targets[j++] = s->targets[i];
+	}
+	s->ntargets = j;
+	return tell_tracer(s, first, err);
+}
+
 int engine_trace_read(struct trace_session *s, bool since_last, struct trace_snapshot *snap,
 		      struct flt_error *err)
 {
@@ -506,6 +545,12 @@ int engine_trace_read(struct trace_session *s, bool since_last, struct trace_sna
 	int ret;
 
 	memset(snap, 0, sizeof(*snap));
+	if (s->all_pods) {
+		ret = add_new_pods(s, err);
+		if (ret)
+			return ret;
+		c.n = s->ntargets;
+	}
 	c.r = calloc(s->ntargets, sizeof(*c.r));
 	snap->targets = calloc(s->ntargets, sizeof(*snap->targets));
 	if (!c.r || !snap->targets) {
@@ -521,14 +566,15 @@ int engine_trace_read(struct trace_session *s, bool since_last, struct trace_sna
 	}
 	for (i = 0; i < s->ntargets; i++) {
 		ret = fill_target(&snap->targets[i], &s->targets[i], &c.r[i],
-				  since_last && s->prev ? &s->prev[i] : NULL);
+				  since_last && i < s->nprev ? &s->prev[i] : NULL);
 		snap->ntargets++;
 		if (ret)
 			goto fail;
 	}
 	snap->duration_ms = ms - (since_last ? s->prev_ms : s->start_ms);
-	readings_free(s->prev, s->ntargets);
+	readings_free(s->prev, s->nprev);
 	s->prev = c.r;
+	s->nprev = s->ntargets;
 	s->prev_ms = ms;
 	return 0;
 fail:
@@ -556,7 +602,7 @@ void engine_trace_stop(struct trace_session *s)
 	if (!s)
 		return;
 	tracer_close(s->tracer);
-	readings_free(s->prev, s->ntargets);
+	readings_free(s->prev, s->nprev);
 	free(s->targets);
 	free(s);
 }
