@@ -41,6 +41,8 @@ const volatile __u32 flt_tr_nlevels = 0;
 const volatile __u32 flt_tr_levels[FLT_TR_LEVELS_MAX] = {}; /* deepest first: it wins */
 const volatile bool flt_tr_filter = false; /* trace only the syscalls in flt_tr_wanted */
 const volatile __u64 flt_tr_wanted[FLT_TR_SYSCALL_NR_MAX / 64] = {};
+/* tcp:tcp_retransmit_skb has an err argument (6.11+), and fires for failed attempts too */
+const volatile bool flt_tr_retransmit_err = false;
 
 /* Traced cgroups (the target's directory id) to their target index. */
 struct {
@@ -89,7 +91,7 @@ struct syscall_start {
 	__u32 nr;
 	__u64 connect_sk; /* connect(): the TCP socket it connects, 0 for another kind */
 	__u32 syn_sent; /* connect(): the socket went to SYN_SENT during the call */
-	__u32 pad;
+	__u32 counted; /* the filter wants the syscall's own figures */
 };
 
 struct {
@@ -128,9 +130,12 @@ static __always_inline void overflow(__u32 what)
 		*n += 1;
 }
 
-/* Count one event; ns goes into the histogram when hist. A full map is counted, never guessed. */
-static __always_inline void record(__u32 target, __u32 kind, __u32 value, __u64 ns, bool error,
-				   bool hist)
+/*
+ * Count n events (one when hist); ns goes into the histogram when hist. A full map is counted as
+ * overflow, never guessed: an event is in both its bucket and its totals, or in neither.
+ */
+static __always_inline void record_n(__u32 target, __u32 kind, __u32 value, __u64 ns, bool error,
+				     bool hist, __u64 n_events)
 {
 	struct flt_tr_key key = { .target = target, .kind = kind, .value = value };
 	struct flt_tr_stats *st, zero = {};
@@ -166,12 +171,18 @@ static __always_inline void record(__u32 target, __u32 kind, __u32 value, __u64 
 		if (!st)
 			return;
 	}
-	st->count += 1;
+	st->count += n_events;
 	if (error)
 		st->errors += 1;
 	st->total_ns += ns;
 	if (ns > st->max_ns)
 		st->max_ns = ns;
+}
+
+static __always_inline void record(__u32 target, __u32 kind, __u32 value, __u64 ns, bool error,
+				   bool hist)
+{
+	record_n(target, kind, value, ns, error, hist, 1);
 }
 
 /* --- attribution ------------------------------------------------------------------------------ */
@@ -282,8 +293,6 @@ static __always_inline bool target_of_dev(struct net_device *dev, __u32 *target)
 
 static __always_inline bool syscall_wanted(long nr)
 {
-	if (nr < 0)
-		return false;
 	if (!flt_tr_filter)
 		return true;
 	if (nr >= FLT_TR_SYSCALL_NR_MAX)
@@ -311,11 +320,21 @@ static __always_inline __u64 tcp_sock_of_fd(__u64 fd)
 	return (__u64)(unsigned long)sk;
 }
 
+/*
+ * Whether to keep a start for syscall nr: those the filter wants, and connect() whatever the
+ * filter says, for its failures before any SYN (connect_refused()).
+ */
+static __always_inline bool syscall_kept(long nr)
+{
+	return nr >= 0 && (nr == __NR_connect || syscall_wanted(nr));
+}
+
 static __always_inline void syscall_begin(struct syscall_start *st, __u32 target, long nr,
 					  struct pt_regs *regs)
 {
 	st->target = target;
 	st->nr = (__u32)nr;
+	st->counted = syscall_wanted(nr);
 	st->connect_sk = 0;
 	st->syn_sent = 0;
 	if (nr == __NR_connect)
@@ -346,7 +365,8 @@ static __always_inline void syscall_end(struct syscall_start *st, long ret)
 	__u64 ns = bpf_ktime_get_ns() - st->start_ns;
 
 	st->start_ns = 0;
-	record(st->target, FLT_TR_SYSCALL, st->nr, ns, ret < 0, true);
+	if (st->counted)
+		record(st->target, FLT_TR_SYSCALL, st->nr, ns, ret < 0, true);
 	if (st->nr == __NR_connect)
 		connect_refused(st, ret);
 }
@@ -359,7 +379,7 @@ int flt_tr_sys_enter_btf(__u64 *ctx)
 	struct syscall_start *st;
 	__u32 target;
 
-	if (!syscall_wanted(nr) || !target_of_current(&target))
+	if (!syscall_kept(nr) || !target_of_current(&target))
 		return 0;
 	st = bpf_task_storage_get(&flt_tr_task, bpf_get_current_task_btf(), NULL,
 				  BPF_LOCAL_STORAGE_GET_F_CREATE);
@@ -390,7 +410,7 @@ int flt_tr_sys_enter_raw(struct bpf_raw_tracepoint_args *ctx)
 	long nr = (long)ctx->args[1];
 	__u32 target;
 
-	if (!syscall_wanted(nr) || !target_of_current(&target))
+	if (!syscall_kept(nr) || !target_of_current(&target))
 		return 0;
 	syscall_begin(&st, target, nr, (struct pt_regs *)ctx->args[0]);
 	if (bpf_map_update_elem(&flt_tr_thread, &tid, &st, BPF_ANY))
@@ -478,12 +498,17 @@ static __always_inline int on_tcp_probe(struct sock *sk)
 	return 0;
 }
 
-static __always_inline int on_retransmit(struct sock *sk)
+/* Retransmitted segments, as netstat's "segments retransmitted": a GSO packet counts as many. */
+static __always_inline int on_retransmit(struct sock *sk, struct sk_buff *skb, int err)
 {
+	struct tcp_skb_cb *cb = (void *)&skb->cb[0];
 	__u32 target;
+	__u16 segs;
 
-	if (target_of_sock(sk, &target))
-		record(target, FLT_TR_RETRANS, 0, 0, false, false);
+	if (err || !target_of_sock(sk, &target))
+		return 0;
+	segs = BPF_CORE_READ(cb, tcp_gso_segs);
+	record_n(target, FLT_TR_RETRANS, 0, 0, false, false, segs ? segs : 1);
 	return 0;
 }
 
@@ -527,13 +552,15 @@ int flt_tr_tcp_probe_raw(struct bpf_raw_tracepoint_args *ctx)
 SEC("tp_btf/tcp_retransmit_skb")
 int flt_tr_retransmit_btf(__u64 *ctx)
 {
-	return on_retransmit((struct sock *)ctx[0]);
+	return on_retransmit((struct sock *)ctx[0], (struct sk_buff *)ctx[1],
+			     flt_tr_retransmit_err ? (int)ctx[2] : 0);
 }
 
 SEC("raw_tp/tcp_retransmit_skb")
 int flt_tr_retransmit_raw(struct bpf_raw_tracepoint_args *ctx)
 {
-	return on_retransmit((struct sock *)ctx->args[0]);
+	return on_retransmit((struct sock *)ctx->args[0], (struct sk_buff *)ctx->args[1],
+			     flt_tr_retransmit_err ? (int)ctx->args[2] : 0);
 }
 
 SEC("tp_btf/kfree_skb")

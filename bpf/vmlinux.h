@@ -72,6 +72,11 @@ struct net_device {
 struct sk_buff {
 	struct net_device *dev;
 	struct sock *sk;
+	char cb[48]; /* TCP: struct tcp_skb_cb */
+};
+
+struct tcp_skb_cb {
+	__u16 tcp_gso_segs; /* the segments a (GSO) packet stands for: tcp_skb_pcount() */
 };
 
 struct pt_regs {

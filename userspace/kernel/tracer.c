@@ -99,10 +99,33 @@ const char *tracer_drop_reason(uint32_t value)
 	return NULL;
 }
 
+/* The arguments of tracepoint name in the kernel's BTF (btf_trace_NAME: its first is the
+ * probe's context, not the tracepoint's); -1 when unknown. */
+static int tracepoint_nargs(const char *name)
+{
+	struct btf *btf = kernel_btf();
+	const struct btf_type *t;
+	char type[64];
+	int id;
+
+	snprintf(type, sizeof(type), "btf_trace_%s", name);
+	id = btf ? btf__find_by_name_kind(btf, type, BTF_KIND_TYPEDEF) : -1;
+	if (id <= 0)
+		return -1;
+	t = btf__type_by_id(btf, btf__resolve_type(btf, (uint32_t)id));
+	if (t && btf_is_ptr(t))
+		t = btf__type_by_id(btf, t->type);
+	if (!t || !btf_is_func_proto(t))
+		return -1;
+	return btf_vlen(t) - 1;
+}
+
 static void set_rodata(struct trace_bpf *skel, const struct tracer_config *cfg)
 {
 	size_t i;
 
+	/* 6.11 gave tcp_retransmit_skb an err argument and fires it for failed attempts too */
+	skel->rodata->flt_tr_retransmit_err = tracepoint_nargs("tcp_retransmit_skb") >= 3;
 	skel->rodata->flt_tr_nlevels = (uint32_t)cfg->nlevels;
 	for (i = 0; i < cfg->nlevels && i < FLT_TR_LEVELS_MAX; i++)
 		skel->rodata->flt_tr_levels[i] = cfg->levels[i];
