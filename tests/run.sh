@@ -4,6 +4,10 @@
 # Each test is one executable: exit 0 passes, 77 skips (it prints "SKIP: reason"), anything else fails.
 # Usage: tests/run.sh [--unit] [PATTERN...]   (PATTERN: substrings of test names to run)
 #
+# A test whose figures do not depend on the kernel, beside one that covers the same kernel code,
+# declares "# host only: REASON"; in the VMs (FAULTLINE_IN_VM=1, set by vm/init) it is reported
+# as SKIP with that reason instead of run, to keep the kernel matrix within its time.
+#
 # Each test runs in a session of its own, bounded in time: FAULTLINE_TEST_TIMEOUT seconds (default
 # 300), or what a test script declares in a line "# timeout: SECONDS". A test that outlives its
 # limit fails by name: every process of its session gets SIGTERM (the test's own background
@@ -37,6 +41,11 @@ time_limit() {
 	local declared=""
 	[[ "$1" != *.sh ]] || declared=$(sed -n -E 's/^# timeout: ([1-9][0-9]*)$/\1/p' "$1" | head -n 1)
 	echo "${declared:-$default_limit}"
+}
+
+# host_only TEST: the reason a test runs on the host only, or nothing.
+host_only() {
+	[[ "$1" != *.sh ]] || sed -n -E 's/^# host only: (.+)$/\1/p' "$1" | head -n 1
 }
 
 # wait_pid PID SECONDS: true when process PID (a child of ours) ended within SECONDS. Bash reaps
@@ -117,6 +126,13 @@ for t in "${tests[@]}"; do
 	selected "$t" || continue
 	limit=$(time_limit "$t")
 	echo "=== $t"
+	why=$(host_only "$t")
+	if [ "${FAULTLINE_IN_VM:-0}" = 1 ] && [ -n "$why" ]; then
+		skipped=$((skipped + 1))
+		echo "SKIP: host only: $why"
+		echo "--- SKIP $t (0s)"
+		continue
+	fi
 	start=$(date +%s)
 	run_test "$t" "$limit"
 	secs=$(( $(date +%s) - start ))

@@ -3,6 +3,7 @@
 # The malformed-plan corpus: every tests/plans/bad/NAME.{yaml,json} given to `faultline apply`
 # exits 2 with the message of NAME.err ("file:line:col: field: what is wrong") on stderr, and
 # leaves no BPF object, pin or active plan behind. The corpus has at least 20 kinds of error.
+# host only: what it checks is userspace's alone, the same on every kernel
 # shellcheck source=tests/integration/lib.sh disable=SC2154 # pod_create sets a_uid, a_veth, ...
 . "$(dirname "$0")/lib.sh"
 

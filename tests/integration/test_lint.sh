@@ -7,6 +7,7 @@
 # opens no netlink socket and mounts nothing. As a contrast, `apply` as the same user exits 1
 # naming the capabilities it lacks.
 # timeout: 60
+# host only: what it checks is userspace's alone, the same on every kernel
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/integration/state_common.sh

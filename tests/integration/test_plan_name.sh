@@ -7,6 +7,7 @@
 # error is one JSON document whose .error.message says so. A valid name that is not active exits
 # 1 with "no such active plan".
 # timeout: 90
+# host only: what it checks is userspace's alone, the same on every kernel
 # shellcheck source=tests/integration/lib.sh disable=SC2154 # pod_create sets a_uid, ...
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/integration/state_common.sh

@@ -11,6 +11,7 @@
 #    port: 4 refused there, 3 refused by the peer itself (a port nothing listens on: its RST),
 #    2 successes: count 9, failed 7, 2 in the histogram; and the same counts (2 rejected, 1
 #    success) when --syscalls names another syscall than connect.
+# host only: test_trace_hooks covers the tracer's hooks on every kernel
 # timeout: 600
 # shellcheck source=tests/integration/lib.sh disable=SC2154 # pod_create sets a_uid, a_veth, ...
 . "$(dirname "$0")/lib.sh"

@@ -7,6 +7,7 @@
 # recent kernels, NOT_SPECIFIED where tc drops without one): one of a's reasons, named, counts at
 # least the 200. Pod b, traced too, sends the same 200 datagrams without a fault: all are echoed
 # and b has no drop of that reason.
+# host only: test_trace_hooks covers the tracer's hooks on every kernel
 # shellcheck source=tests/integration/lib.sh disable=SC2154 # pod_create sets a_uid, a_veth, ...
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/integration/trace_common.sh

@@ -8,6 +8,7 @@
 # b's transfer, over the bridge on a loaded machine, loses nothing on its own.
 # The two counts are not compared: the tracer counts retransmitted packets (a GSO packet of many
 # segments once), TCP_INFO segments, and the tracer sees iperf3's control connection too.
+# host only: test_trace_hooks covers the tracer's hooks on every kernel
 # timeout: 600
 # shellcheck source=tests/integration/lib.sh disable=SC2154 # pod_create sets a_uid, a_veth, ...
 . "$(dirname "$0")/lib.sh"

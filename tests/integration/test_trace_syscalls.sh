@@ -11,6 +11,7 @@
 # same time, which the unfiltered trace reports, are not); --interval with -j prints one JSON
 # document per interval (JSON Lines), each covering about one interval and counting only the
 # calls made in it: together exactly the calls made.
+# host only: test_trace_hooks covers the tracer's hooks on every kernel
 # timeout: 600
 # shellcheck source=tests/integration/lib.sh disable=SC2154 # pod_create sets a_uid, a_veth, ...
 . "$(dirname "$0")/lib.sh"
