@@ -5,8 +5,9 @@
 # same time: 10 connections each of 10 request/response round trips (fltnet tcp-echo), about 5 s
 # for a. Every SYN (or SYN-ACK) and every request (or response) of a waits 50 ms, never less (fq
 # and netem do not send a packet before its time), so a's connect p50 and RTT p50 are within 10%
-# of 50 ms (a percentile is the middle of its histogram bucket: within 1/16 of the true value),
-# at most 10% above 50 ms plus b's (the undelayed path, at the same moment). b's are under
+# of 50 ms, or, where the path itself takes longer (a loaded machine under TCG), within 1/8 of what
+# the clients timed themselves (the median of their connects and of their round trips; 1/16 is a
+# percentile's bucket error, the rest the client's own time around each call). b's are under
 # 5 ms. Counts: 10 connects each, none failed, and RTT samples from every response.
 #
 # The delay is on the pod's egress where the kernel's IFB passes redirected packets on (faultline
@@ -65,6 +66,7 @@ traffic() {
 	for ((i = 0; i < SESSIONS; i++)); do
 		out=$(in_pod "$1" "$FLTNET" tcp-echo "$SVC_IP4" 8080 --count $ROUND_TRIPS --timeout-ms 5000)
 		[ "$(word 1 "$out")" = ok ] || { echo "pod $1: tcp-echo: $out"; return 1; }
+		echo "$(word 4 "$out") $(word 5 "$out")" >>"$TEST_TMP/$1.timed"
 	done
 	echo "pod $1: $SESSIONS x $ROUND_TRIPS round trips, the last session in $(word 3 "$out") ms"
 }
@@ -91,9 +93,23 @@ b_rtt=$(tcp "$b_uid" rtt.p50_ns)
 assert_range "$b_connect" 1 "$fast" "pod b: connect.p50_ns"
 assert_range "$b_rtt" 1 "$fast" "pod b: rtt.p50_ns"
 delay=$(ms_ns $DELAY_MS)
-# within 10% of the delay, above what b's traffic takes without it
-assert_range "$(tcp "$a_uid" connect.p50_ns)" $((delay * 9 / 10)) $((delay * 11 / 10 + b_connect)) \
+# median COLUMN: the median of a's client-timed connects (1) or round-trip medians (2), in ns
+median() {
+	sort -n -k"$1" "$TEST_TMP/a.timed" | awk -v c="$1" '{ v[NR] = $c } END { print v[int((NR + 1) / 2)] * 1000 }'
+}
+timed_connect=$(median 1)
+timed_rtt=$(median 2)
+log "pod a, as its clients timed it: connect median $timed_connect ns, round trip median $timed_rtt ns"
+assert_range "$timed_connect" "$delay" $((delay * 100)) "pod a: its clients' connect median (ns)"
+assert_range "$timed_rtt" "$delay" $((delay * 100)) "pod a: its clients' round-trip median (ns)"
+# within 10% of the delay (above what b's path takes without it), or within 1/8 of what the
+# clients timed when their path took longer than that
+hi=$((delay * 11 / 10 + b_connect))
+[ $((timed_connect * 9 / 8)) -le $hi ] || hi=$((timed_connect * 9 / 8))
+assert_range "$(tcp "$a_uid" connect.p50_ns)" $((delay * 9 / 10)) "$hi" \
 	"pod a: connect.p50_ns, $DELAY_MS ms on the $direction"
-assert_range "$(tcp "$a_uid" rtt.p50_ns)" $((delay * 9 / 10)) $((delay * 11 / 10 + b_rtt)) \
+hi=$((delay * 11 / 10 + b_rtt))
+[ $((timed_rtt * 9 / 8)) -le $hi ] || hi=$((timed_rtt * 9 / 8))
+assert_range "$(tcp "$a_uid" rtt.p50_ns)" $((delay * 9 / 10)) "$hi" \
 	"pod a: rtt.p50_ns, $DELAY_MS ms on the $direction"
 revert_plan trace-delay

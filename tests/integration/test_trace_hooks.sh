@@ -10,7 +10,8 @@
 # by the peer, and iperf3's two: count 9, failed 4, 5 in the histogram; a's iperf3 transfer
 # through a 30% loss: retransmits; a's 100 UDP datagrams dropped by a blackhole plan on the host end of its veth: one
 # of a's drop reasons counts at least those 100. b, which neither connects nor loses anything, has
-# no connect, no retransmit and no drop of that reason.
+# no connect, no retransmit and no drop of that reason. `faultline probe` says the kernel has
+# every hook of the tracer, in both modes.
 # timeout: 600
 # shellcheck source=tests/integration/lib.sh disable=SC2154 # pod_create sets a_uid, a_veth, ...
 . "$(dirname "$0")/lib.sh"
@@ -51,9 +52,10 @@ EOF
 
 # trace_mode MODE: the tracer in MODE while the pods do their work; asserts what it measured.
 trace_mode() {
-	local mode=$1 out pa pb dropped dropped_before top reason port
+	local mode=$1 out pa pb dropped dropped_before lost lost_before top reason port
 	export FAULTLINE_TRACE_MODE=$mode
 	dropped_before=$(counter trace-hooks udp-gone "$a_uid" dropped_packets)
+	lost_before=$(counter trace-hooks lossy "$a_uid" dropped_packets)
 	trace_start "$mode" "$a_uid" "$b_uid" --for 10m
 	assert_contains "$(cat "$TRACE_ERR")" "Tracing 2 target(s) with $mode" "FAULTLINE_TRACE_MODE=$mode: what it says"
 	in_pod a "$FLTSYS" sleep 3 100 >"$TEST_TMP/a.out" 2>&1 &
@@ -74,10 +76,11 @@ trace_mode() {
 	out=$(in_pod a "$FLTNET" udp "$SVC_IP4" 7000 --count 100 --wait-ms 300)
 	assert_eq "$(word 2 "$out") $(word 4 "$out")" "100 0" "pod a: datagrams sent and echoed through the blackhole"
 	dropped=$(($(counter trace-hooks udp-gone "$a_uid" dropped_packets) - dropped_before))
+	lost=$(($(counter trace-hooks lossy "$a_uid" dropped_packets) - lost_before))
 	trace_stop
 
-	assert_sleeps "$a_uid" "$mode: pod a" 3 100
-	assert_sleeps "$b_uid" "$mode: pod b" 1 100
+	assert_sleeps "$a_uid" "$mode: pod a" 3 100 "$TEST_TMP/a.out"
+	assert_sleeps "$b_uid" "$mode: pod b" 1 100 "$TEST_TMP/b.out"
 	# iperf3 connects twice (control and data): 5 succeed
 	assert_eq "$(tcp "$a_uid" connect.count) $(tcp "$a_uid" connect.failed)" "9 4" \
 		"$mode: pod a: connect.count and connect.failed"
@@ -90,11 +93,20 @@ trace_mode() {
 	top=$(tj "$_tgt | .tcp.drops | max_by(.count) // {} | \"\(.reason) \(.count)\"" --arg id "$a_uid")
 	reason=$(word 1 "$top")
 	assert_match "$reason" '^[A-Z][A-Z0-9_]*$' "$mode: pod a: the reason of its most counted drops"
-	assert_range "$(word 2 "$top")" "$dropped" $((dropped + 50)) "$mode: pod a: drops of reason $reason"
+	# the loss's drops are on the same device, with the same reason
+	assert_range "$(word 2 "$top")" $((dropped + lost)) $((dropped + lost + 50)) \
+		"$mode: pod a: drops of reason $reason (blackhole's $dropped and loss's $lost)"
 	assert_eq "$(tcp "$b_uid" connect.count)" 0 "$mode: pod b: connect.count"
 	assert_eq "$(tj "$_tgt | [.tcp.drops[] | select(.reason == \$r) | .count] | add // 0" \
 		--arg id "$b_uid" --arg r "$reason")" 0 "$mode: pod b: drops of reason $reason"
 }
+
+# What probe says of the tracer's hooks here: every kernel tested has them all.
+probe=$(faultline -j probe)
+for f in trace_tp_btf trace_raw_tp sys_enter sys_exit inet_sock_set_state tcp_probe \
+	tcp_retransmit_skb kfree_skb drop_reasons; do
+	assert_eq "$(jq -r ".features.$f.supported" <<<"$probe")" true "probe: $f"
+done
 
 trace_mode tp_btf
 trace_mode raw_tp

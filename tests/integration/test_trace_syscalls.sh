@@ -39,8 +39,8 @@ trace_stop
 
 assert_eq "$(tj '[.targets[] | "\(.kind) \(.id)"] | join(",")')" "pod $a_uid,pod $b_uid" \
 	"targets, in the order given"
-assert_sleeps "$a_uid" "pod a" 3 200
-assert_sleeps "$b_uid" "pod b" 1 200
+assert_sleeps "$a_uid" "pod a" 3 200 "$TEST_TMP/a.out"
+assert_sleeps "$b_uid" "pod b" 1 200 "$TEST_TMP/b.out"
 # getppid: fltsys's 1000, and the one of the shell that simpod exec runs first (dash asks its
 # parent's PID at start), hence a few more at most.
 assert_range "$(sc "$a_uid" getppid count)" 1000 1010 "pod a: getppid count"
@@ -60,7 +60,7 @@ wait_jobs 120 $pa $pb
 trace_stop
 assert_eq "$(tj '[.targets[] | "\(.kind) \(.id)"] | join(",")')" "cgroup cgroup:$a_cgpath" \
 	"cgroup:PATH: the target"
-assert_sleeps "cgroup:$a_cgpath" "cgroup:PATH of pod a" 1 100
+assert_sleeps "cgroup:$a_cgpath" "cgroup:PATH of pod a" 1 100 "$TEST_TMP/a.out"
 
 # --- --syscalls --------------------------------------------------------------------------------
 trace_start filtered "$a_uid" --syscalls clock_nanosleep --for 10m
@@ -72,7 +72,7 @@ wait_jobs 120 $pa $pa2
 trace_stop
 assert_eq "$(tj "$_tgt | [.syscalls[].name] | join(\",\")" --arg id "$a_uid")" clock_nanosleep \
 	"--syscalls clock_nanosleep: the syscalls of pod a"
-assert_sleeps "$a_uid" "--syscalls clock_nanosleep: pod a" 1 50
+assert_sleeps "$a_uid" "--syscalls clock_nanosleep: pod a" 1 50 "$TEST_TMP/a.out"
 
 # --- --interval: JSON Lines --------------------------------------------------------------------
 # 300 sleeps of 10 ms: 3 s at least, so that two intervals or more see some (three of 1 s, fewer

@@ -7,8 +7,9 @@
  * fltsys sleep MS COUNT
  *	Exactly COUNT clock_nanosleep(CLOCK_MONOTONIC, 0, MS ms) system calls, one after the
  *	other, and no other clock_nanosleep. Each lasts at least MS ms (the kernel never wakes a
- *	relative sleep early). Prints "slept COUNT MS_TOTAL" (MS_TOTAL: the wall time of the
- *	loop, in ms) and exits 0; a call that failed prints "error ERRNO after K" and exits 1.
+ *	relative sleep early). Prints "slept COUNT MS_TOTAL MEDIAN_NS" (MS_TOTAL: the wall time of the
+ *	loop, in ms; MEDIAN_NS: the median of the calls' durations, each timed around the call)
+ *	and exits 0; a call that failed prints "error ERRNO after K" and exits 1.
  * fltsys getppid COUNT
  *	COUNT getppid system calls in a tight loop; prints "ns_per_call N", the loop's time
  *	(clock_gettime around it: the vDSO, not a system call) divided by COUNT. Exit 0.
@@ -54,11 +55,18 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 static int cmd_sleep(int argc, char **argv)
 {
 	unsigned long ms, count, i;
+	uint64_t start, t0, *took;
 	struct timespec ts;
-	uint64_t start;
 
 	if (argc != 2)
 		usage();
@@ -66,15 +74,26 @@ static int cmd_sleep(int argc, char **argv)
 	count = parse_num("COUNT", argv[1], 100000000);
 	ts.tv_sec = ms / 1000;
 	ts.tv_nsec = (long)(ms % 1000) * 1000000;
+	took = calloc(count ? count : 1, sizeof(*took));
+	if (!took) {
+		printf("error %s after 0\n", strerror(ENOMEM));
+		return 1;
+	}
 	start = now_ns();
 	for (i = 0; i < count; i++) {
+		t0 = now_ns();
 		/* The raw call returns -1 with errno; glibc's wrapper would return the errno. */
 		if (syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, 0, &ts, NULL)) {
 			printf("error %s after %lu\n", strerror(errno), i);
 			return 1;
 		}
+		took[i] = now_ns() - t0;
 	}
-	printf("slept %lu %llu\n", count, (unsigned long long)((now_ns() - start) / 1000000));
+	/* the median of what each call took, as measured here: what the tracer's p50 must match */
+	qsort(took, count, sizeof(*took), cmp_u64);
+	printf("slept %lu %llu %llu\n", count, (unsigned long long)((now_ns() - start) / 1000000),
+	       (unsigned long long)(count ? took[(count - 1) / 2] : 0));
+	free(took);
 	return 0;
 }
 
