@@ -44,7 +44,10 @@ const volatile __u64 flt_tr_wanted[FLT_TR_SYSCALL_NR_MAX / 64] = {};
 /* tcp:tcp_retransmit_skb has an err argument (6.11+), and fires for failed attempts too */
 const volatile bool flt_tr_retransmit_err = false;
 
-/* Traced cgroups (the target's directory id) to their target index. */
+/* Traced cgroups, direct-mapped (bpf/trace.h); userspace writes them through the mmapped .bss. */
+struct flt_tr_slot flt_tr_slots[FLT_TR_SLOTS];
+
+/* Traced cgroups (the target's directory id) to their target index: every one of them. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, FLT_TR_TARGETS_MAX);
@@ -187,20 +190,38 @@ static __always_inline void record(__u32 target, __u32 kind, __u32 value, __u64 
 
 /* --- attribution ------------------------------------------------------------------------------ */
 
+/* The target of cgroup id: its slot, or where two share one, the hash. */
+static __always_inline bool target_of_id(__u64 id, __u32 *target)
+{
+	struct flt_tr_slot *slot = &flt_tr_slots[id & (FLT_TR_SLOTS - 1)];
+	__u32 *t;
+
+	if (!id)
+		return false;
+	if (slot->cgroup_id == id) {
+		*target = slot->target;
+		return true;
+	}
+	if (!slot->shared)
+		return false;
+	t = bpf_map_lookup_elem(&flt_tr_cgroups, &id);
+	if (!t)
+		return false;
+	*target = *t;
+	return true;
+}
+
 static __always_inline bool target_of_current(__u32 *target)
 {
-	__u32 i, *t;
+	__u32 i;
 	__u64 id;
 
 	for (i = 0; i < FLT_TR_LEVELS_MAX; i++) {
 		if (i >= flt_tr_nlevels)
 			break;
 		id = bpf_get_current_ancestor_cgroup_id(flt_tr_levels[i]);
-		t = bpf_map_lookup_elem(&flt_tr_cgroups, &id);
-		if (t) {
-			*target = *t;
+		if (target_of_id(id, target))
 			return true;
-		}
 	}
 	return false;
 }
@@ -239,7 +260,7 @@ static __always_inline __u64 ancestor_id(struct cgroup *cg, int cg_level, __u32 
 static __always_inline bool target_of_sock(struct sock *sk, __u32 *target)
 {
 	struct cgroup *cg;
-	__u32 i, *t;
+	__u32 i;
 	__u8 state;
 	int level;
 	__u64 id;
@@ -257,13 +278,8 @@ static __always_inline bool target_of_sock(struct sock *sk, __u32 *target)
 		if (i >= flt_tr_nlevels)
 			break;
 		id = ancestor_id(cg, level, flt_tr_levels[i]);
-		if (!id)
-			continue;
-		t = bpf_map_lookup_elem(&flt_tr_cgroups, &id);
-		if (t) {
-			*target = *t;
+		if (target_of_id(id, target))
 			return true;
-		}
 	}
 	return false;
 }
@@ -394,9 +410,13 @@ int flt_tr_sys_enter_btf(__u64 *ctx)
 SEC("tp_btf/sys_exit")
 int flt_tr_sys_exit_btf(__u64 *ctx)
 {
+	struct task_struct *task = bpf_get_current_task_btf();
 	struct syscall_start *st;
 
-	st = bpf_task_storage_get(&flt_tr_task, bpf_get_current_task_btf(), NULL, 0);
+	/* a task that no program gave storage (every untraced one) stops at one load */
+	if (bpf_core_field_exists(task->bpf_storage) && !task->bpf_storage)
+		return 0;
+	st = bpf_task_storage_get(&flt_tr_task, task, NULL, 0);
 	if (st && st->start_ns)
 		syscall_end(st, (long)ctx[1]);
 	return 0;

@@ -46,6 +46,19 @@
 #define FLT_TR_HIST_MAX 131072
 #define FLT_TR_STARTS_MAX 16384
 
+/*
+ * The traced cgroups, direct-mapped by id & (FLT_TR_SLOTS - 1) in the object's .bss: the test
+ * every syscall of every process makes is one load and a compare, no helper and no hashing. A
+ * cgroup whose slot another holds is found in flt_tr_cgroups instead (shared marks the slot).
+ */
+#define FLT_TR_SLOTS 4096
+
+struct flt_tr_slot {
+	__u64 cgroup_id; /* 0: free */
+	__u32 target;
+	__u32 shared; /* another traced cgroup has this slot: look it up in flt_tr_cgroups */
+};
+
 /* flt_tr_stats and flt_tr_hist keys; bucket is 0 in flt_tr_stats. */
 struct flt_tr_key {
 	__u32 target; /* index userspace gave the target */

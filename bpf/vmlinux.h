@@ -102,6 +102,7 @@ struct socket {
 
 struct task_struct {
 	struct files_struct *files;
+	void *bpf_storage; /* struct bpf_local_storage *: NULL for a task without task storage */
 };
 
 #pragma clang attribute pop

@@ -4,7 +4,8 @@
  * programs have no test run; both call the same handlers): each run is a sys_enter or sys_exit
  * in this very process, which the tests move into cgroups of their own under the cgroup2 mount
  * (removed after, the process moved back). They prove attribution by level, the error count,
- * the latency landing in its bucket, the syscall filter, and that a full map is counted as
+ * the latency landing in its bucket, the syscall filter, cgroups that share a slot of the
+ * direct-mapped filter, and that a full map is counted as
  * overflow with every figure still consistent. Needs root and BPF.
  */
 #include <errno.h>
@@ -103,11 +104,20 @@ static struct trace_bpf *load(const struct load_opts *o)
 	return skel;
 }
 
+/* As the tracer adds one: in the hash, and in its slot when the slot is free. */
 static void add_target(struct trace_bpf *skel, uint64_t cgroup_id, uint32_t target)
 {
+	struct flt_tr_slot *slot = &skel->bss->flt_tr_slots[cgroup_id & (FLT_TR_SLOTS - 1)];
+
 	assert_int_equal(bpf_map__update_elem(skel->maps.flt_tr_cgroups, &cgroup_id,
 					      sizeof(cgroup_id), &target, sizeof(target), BPF_ANY),
 			 0);
+	if (!slot->cgroup_id) {
+		slot->target = target;
+		slot->cgroup_id = cgroup_id;
+	} else if (slot->cgroup_id != cgroup_id) {
+		slot->shared = 1;
+	}
 }
 
 static void run(struct bpf_program *prog, uint64_t arg1)
@@ -254,6 +264,28 @@ static void test_descendants_count_for_the_deepest_target_above_them(void **stat
 	trace_bpf__destroy(skel);
 }
 
+/* Two traced cgroups in one slot: the second is found in the hash. */
+static void test_cgroups_sharing_a_slot_are_both_traced(void **state)
+{
+	struct load_opts o = { .levels = { inner_level, outer_level }, .nlevels = 2,
+			       .only_nr = -1 };
+	struct trace_bpf *skel = load(&o);
+	uint64_t other = inner_id + FLT_TR_SLOTS; /* the same slot as inner's */
+
+	(void)state;
+	add_target(skel, other, 0);
+	add_target(skel, inner_id, 1);
+	assert_int_equal(skel->bss->flt_tr_slots[inner_id & (FLT_TR_SLOTS - 1)].cgroup_id, other);
+	syscall_once(skel, NR_GETPID, 0, 0);
+	assert_int_equal(figures_of(skel, 1, NR_GETPID).st.count, 1);
+	assert_int_equal(figures_of(skel, 0, NR_GETPID).st.count, 0);
+	/* and without the mark, the slot's holder alone: inner goes untraced */
+	skel->bss->flt_tr_slots[inner_id & (FLT_TR_SLOTS - 1)].shared = 0;
+	syscall_once(skel, NR_GETPID, 0, 0);
+	assert_int_equal(figures_of(skel, 1, NR_GETPID).st.count, 1);
+	trace_bpf__destroy(skel);
+}
+
 static void test_exit_without_enter_counts_nothing(void **state)
 {
 	struct load_opts o = { .levels = { inner_level }, .nlevels = 1, .only_nr = -1 };
@@ -355,6 +387,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_descendants_count_for_the_deepest_target_above_them, in_inner,
 			back_home),
+		cmocka_unit_test_setup_teardown(test_cgroups_sharing_a_slot_are_both_traced,
+						in_inner, back_home),
 		cmocka_unit_test_setup_teardown(test_exit_without_enter_counts_nothing, in_inner,
 						back_home),
 		cmocka_unit_test_setup_teardown(test_filter_counts_only_the_named_syscalls,

@@ -209,12 +209,20 @@ int tracer_open(const struct tracer_config *cfg, struct tracer **out, struct flt
 int tracer_add_cgroup(struct tracer *t, uint64_t cgroup_id, uint32_t target,
 		      struct flt_error *err)
 {
+	struct flt_tr_slot *slot = &t->skel->bss->flt_tr_slots[cgroup_id & (FLT_TR_SLOTS - 1)];
 	int ret = bpf_map__update_elem(t->skel->maps.flt_tr_cgroups, &cgroup_id, sizeof(cgroup_id),
 				       &target, sizeof(target), BPF_ANY);
 
 	if (ret)
 		return flt_fail(err, FLT_ERR_SYSTEM, -ret, "tracer: cannot add cgroup %llu: %s",
 				(unsigned long long)cgroup_id, strerror(-ret));
+	/* the programs read the slot as it is written: the id last, once its target is there */
+	if (!slot->cgroup_id) {
+		slot->target = target;
+		__atomic_store_n(&slot->cgroup_id, cgroup_id, __ATOMIC_RELEASE);
+	} else if (slot->cgroup_id != cgroup_id) {
+		__atomic_store_n(&slot->shared, 1, __ATOMIC_RELEASE);
+	}
 	return 0;
 }
 
