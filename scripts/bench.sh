@@ -4,6 +4,8 @@
 #  1. the tc program's ns per packet (BPF_PROG_TEST_RUN) with 1 .. 100,000 rules of other targets
 #  2. veth TCP throughput (iperf3), bare versus with faultline attached and non-matching rules
 #  3. the time to apply (and revert) a plan on 1, 10 and 100 pods
+#  4. what `faultline trace` adds to a traced pod's system calls (next to bpftrace), to an untraced
+#     pod's, and to TCP round trips between two traced pods (scripts/bench-trace.sh)
 # Everything runs in network namespaces of its own and is removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -90,3 +92,6 @@ for n in 1 10 100; do
 	on_node "$faultline" revert bench-pods >/dev/null
 	printf '  %6d %10d %10d\n' "$n" "$a" "$(ms "$t")"
 done
+
+echo
+"$root/scripts/bench-trace.sh"

@@ -36,16 +36,26 @@
  *	N unconnected sendto() calls, no echo expected:
  *	"sent S errors E first-error ERRNONAME|none". Exit 0 when every send succeeded, else 1.
  * fltnet tcp-echo ADDR PORT --count N [--timeout-ms N]
- *	N request/response round trips of 64 bytes on one connection: "ok N MS" (exit 0),
- *	"error ERRNONAME after K" (exit 1) or "timeout after K" (exit 2), K the round trips done.
+ *	N request/response round trips of 64 bytes on one connection: "ok N MS CONNECT_US
+ *	MEDIAN_US" (exit 0: MS all of it, CONNECT_US the connect, MEDIAN_US the round trips'
+ *	median), "error ERRNONAME after K" (exit 1) or "timeout after K" (exit 2), K the round
+ *	trips done.
+ * fltnet rr ADDR PORT --seconds S [--size B] [--timeout-ms T]
+ *	TCP_RR as netperf does it: one connection (TCP_NODELAY), then for S seconds a B-byte
+ *	request (default 1) and its whole echo from `fltnet serve tcp PORT`, one at a time:
+ *	"transactions N per_sec X" (exit 0), X with two decimals; "error ERRNONAME after K"
+ *	(exit 1) or "timeout after K" (exit 2) when connecting or a transaction fails or takes
+ *	longer than T ms (default 3000).
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <netinet/icmp6.h>
 #include <netinet/ip_icmp.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -55,6 +65,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,6 +77,7 @@
 #define MAX_LISTENERS 64
 #define UDP_MAGIC 0x666c746eu /* "fltn" */
 #define ECHO_LEN 64
+#define RR_MAX_SIZE 65536 /* the echo server reads at most this much at a time */
 #define SOCKET_BUF_BYTES (4 << 20) /* room for thousands of datagrams in flight */
 
 #define UDP_PROBE_LEN 256 /* mostly payload, so that a corrupted bit is most likely in it */
@@ -129,7 +141,8 @@ static void usage(void)
 			"       fltnet udp-connect ADDR PORT [--timeout-ms T]\n"
 			"       fltnet ping ADDR --count N [--interval-us U] [--wait-ms W] [--connect]\n"
 			"       fltnet udp-send ADDR PORT --count N\n"
-			"       fltnet tcp-echo ADDR PORT --count N [--timeout-ms N]\n");
+			"       fltnet tcp-echo ADDR PORT --count N [--timeout-ms N]\n"
+			"       fltnet rr ADDR PORT --seconds S [--size B] [--timeout-ms T]\n");
 	exit(EXIT_USAGE);
 }
 
@@ -185,6 +198,8 @@ struct opts {
 	unsigned long interval_us;
 	unsigned long wait_ms;
 	unsigned long local_port; /* 0: an ephemeral port */
+	unsigned long seconds;
+	unsigned long size;
 	bool no_check;
 	bool connect;
 };
@@ -219,6 +234,10 @@ static void parse_opts(int argc, char **argv, struct opts *o, bool count_require
 			o->wait_ms = parse_num(opt, argv[++i], INT_MAX);
 		} else if (!strcmp(opt, "--local-port")) {
 			o->local_port = parse_num(opt, argv[++i], 65535);
+		} else if (!strcmp(opt, "--seconds")) {
+			o->seconds = parse_num(opt, argv[++i], 3600);
+		} else if (!strcmp(opt, "--size")) {
+			o->size = parse_num(opt, argv[++i], RR_MAX_SIZE);
 		} else {
 			fprintf(stderr, "fltnet: unknown option \"%s\"\n", opt);
 			usage();
@@ -737,8 +756,8 @@ static int round_trip(int fd, unsigned long seq, unsigned long timeout_ms)
 static int cmd_tcp_echo(int argc, char **argv)
 {
 	struct opts o = {.timeout_ms = 3000};
+	uint64_t start, ms, t0, connect_us, *took;
 	struct sockaddr_storage peer;
-	uint64_t start, ms;
 	unsigned long done;
 	socklen_t len;
 	int fd = -1, err;
@@ -748,14 +767,115 @@ static int cmd_tcp_echo(int argc, char **argv)
 	parse_peer(argv[0], argv[1], &peer, &len);
 	parse_opts(argc - 2, argv + 2, &o, true);
 
+	took = calloc(o.count ? o.count : 1, sizeof(*took));
+	if (!took) {
+		fprintf(stderr, "fltnet: tcp-echo: out of memory\n");
+		exit(EXIT_ERROR);
+	}
 	start = now_us();
 	err = connect_timed(&peer, len, o.timeout_ms, &fd, &ms);
-	for (done = 0; !err && done < o.count; done++)
+	connect_us = now_us() - start;
+	for (done = 0; !err && done < o.count; done++) {
+		t0 = now_us();
 		err = round_trip(fd, done, o.timeout_ms);
+		took[done] = now_us() - t0;
+	}
 	if (fd >= 0)
 		close(fd);
 	if (err == 0) {
-		printf("ok %lu %llu\n", done, (unsigned long long)(now_us() - start) / 1000);
+		qsort(took, done, sizeof(*took), cmp_u64);
+		printf("ok %lu %llu %llu %llu\n", done, (unsigned long long)(now_us() - start) / 1000,
+		       (unsigned long long)connect_us,
+		       (unsigned long long)(done ? took[(done - 1) / 2] : 0));
+		free(took);
+		return EXIT_OK;
+	}
+	free(took);
+	if (err < 0) {
+		printf("timeout after %lu\n", done);
+		return EXIT_TIMEOUT;
+	}
+	printf("error %s after %lu\n", errno_str(err), done);
+	return EXIT_ERROR;
+}
+
+/* One rr transaction on a blocking socket: 0, a positive errno, or -1 on timeout (SO_RCVTIMEO). */
+static int rr_transaction(int fd, char *req, char *resp, size_t size, unsigned long seq)
+{
+	size_t off;
+	ssize_t n;
+
+	memset(req, (int)(seq & 0xff), size);
+	for (off = 0; off < size; off += n) {
+		n = send(fd, req + off, size - off, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			n = 0;
+		else if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? -1 : errno;
+	}
+	for (off = 0; off < size; off += n) {
+		n = recv(fd, resp + off, size - off, 0);
+		if (n == 0)
+			return ECONNRESET; /* the peer closed mid-exchange */
+		if (n < 0 && errno == EINTR)
+			n = 0;
+		else if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? -1 : errno;
+	}
+	return memcmp(req, resp, size) ? EBADMSG : 0;
+}
+
+static int cmd_rr(int argc, char **argv)
+{
+	struct opts o = {.timeout_ms = 3000, .size = 1};
+	struct sockaddr_storage peer;
+	struct timeval tv;
+	uint64_t start, end, now, ms;
+	unsigned long done = 0;
+	char *req, *resp;
+	socklen_t len;
+	int fd = -1, err, one = 1;
+
+	if (argc < 2)
+		usage();
+	parse_peer(argv[0], argv[1], &peer, &len);
+	parse_opts(argc - 2, argv + 2, &o, false);
+	if (!o.seconds || !o.size || !o.timeout_ms) {
+		fprintf(stderr,
+			"fltnet: rr: --seconds, --size and --timeout-ms must be at least 1\n");
+		exit(EXIT_USAGE);
+	}
+	req = malloc(o.size);
+	resp = malloc(o.size);
+	if (!req || !resp)
+		return EXIT_ERROR;
+
+	err = connect_timed(&peer, len, o.timeout_ms, &fd, &ms);
+	if (!err) {
+		/* Blocking from here on, each wait bounded by the timeout. */
+		tv.tv_sec = o.timeout_ms / 1000;
+		tv.tv_usec = (o.timeout_ms % 1000) * 1000;
+		if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) ||
+		    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) ||
+		    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+		    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)))
+			err = errno;
+	}
+	start = now_us();
+	end = start + (uint64_t)o.seconds * 1000000;
+	/* now_us() reads the vDSO clock: no system call of its own between transactions */
+	for (now = start; !err && now < end; now = now_us()) {
+		err = rr_transaction(fd, req, resp, o.size, done);
+		if (!err)
+			done++;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(req);
+	free(resp);
+	if (err == 0) {
+		printf("transactions %lu per_sec %.2f\n", done,
+		       now > start ? done * 1e6 / (double)(now - start) : 0.0);
 		return EXIT_OK;
 	}
 	if (err < 0) {
@@ -926,7 +1046,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{"serve", cmd_serve},	    {"connect", cmd_connect},	{"udp", cmd_udp},
 		{"udp-send", cmd_udp_send}, {"tcp-echo", cmd_tcp_echo},	{"rtt", cmd_rtt},
-		{"udp-connect", cmd_udp_connect}, {"ping", cmd_ping},
+		{"udp-connect", cmd_udp_connect}, {"ping", cmd_ping},	{"rr", cmd_rr},
 	};
 	size_t i;
 
