@@ -4,6 +4,7 @@
 # revert --all with nothing active exits 0; --dry-run changes nothing; status -j carries the
 # documented fields with live counters; without privileges faultline exits 1 naming the
 # capabilities it lacks, and changes nothing.
+# host only: what it checks is userspace's (CLI, output, state store), the same on every kernel
 # shellcheck source=tests/integration/lib.sh disable=SC2154 # pod_create sets a_uid, a_veth, ...
 . "$(dirname "$0")/lib.sh"
 

@@ -16,6 +16,7 @@
 # blackhole in each, a 30% loss over 2000 datagrams in [22%, 38%] on the leg(s) of its direction
 # and no loss on the other. The status counters must agree with what went missing.
 # timeout: 300
+# host only: the same BPF matching on every kernel: test_tc runs it on each, and test_blackhole, test_loss, test_reject and test_ingress attach it on each
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/integration/state_common.sh

@@ -8,6 +8,7 @@
 # flow are lost in part). Each case shows its contrast: a port, address, socket kind or process
 # that the fault does not name works as before.
 # timeout: 120
+# host only: the same BPF matching on every kernel: test_tc runs it on each, and test_blackhole, test_loss, test_reject and test_ingress attach it on each
 # shellcheck source=tests/integration/lib.sh disable=SC2154 # pod_create sets a_uid, c_ip4, ...
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/integration/state_common.sh

@@ -8,6 +8,7 @@
 # backend where probe says netem is missing: the message names the plan and the fault's
 # file:line:col). After each, $FAULTLINE_PIN_DIR holds what it held before.
 # timeout: 90
+# host only: what it checks is userspace's (CLI, output, state store), the same on every kernel
 # shellcheck source=tests/integration/lib.sh disable=SC2154 # pod_create sets a_uid, ...
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/integration/state_common.sh

@@ -7,6 +7,7 @@
 # {"error": {"message", "kind": input|target|not_active|system, and file, line, column, field
 # where they apply}}; for a bad value in a plan they point at the value.
 # timeout: 90
+# host only: what it checks is userspace's (CLI, output, state store), the same on every kernel
 # shellcheck source=tests/integration/lib.sh disable=SC2154 # pod_create sets a_uid, ...
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/integration/state_common.sh

@@ -4,6 +4,7 @@
 # status, two plans on each of four pods. One plan at a time may target a workload, so exactly one
 # plan per pod wins and the other is refused (exit 2) naming it; every winner is then active with
 # its own counters and its fault in effect, and two concurrent revert --all leave nothing behind.
+# host only: what it checks is userspace's (CLI, output, state store), the same on every kernel
 # shellcheck source=tests/integration/lib.sh disable=SC2154 # pod_create sets a_uid, ...
 . "$(dirname "$0")/lib.sh"
 

@@ -8,6 +8,7 @@
 # {what: string, attached: bool} per attachment of the plan, some true and some false. revert
 # removes what was made. A fully applied plan has .plans[0].state "active".
 # timeout: 90
+# host only: what it checks is userspace's (CLI, output, state store), the same on every kernel
 # shellcheck source=tests/integration/lib.sh disable=SC2154 # pod_create sets a_uid, ...
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/integration/state_common.sh

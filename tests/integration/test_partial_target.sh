@@ -3,6 +3,7 @@
 # All or nothing: a plan whose second target (a pod UID not on this node) does not exist exits 2
 # naming it, and the first pod is untouched: its traffic flows, nothing is attached to its veth or
 # cgroup, and no BPF object, pin or active plan is left.
+# host only: what it checks is userspace's (CLI, output, state store), the same on every kernel
 # shellcheck source=tests/integration/lib.sh disable=SC2154 # pod_create sets a_uid, a_veth, ...
 . "$(dirname "$0")/lib.sh"
 

@@ -14,6 +14,7 @@
 #     what status showed just before;
 #  6. the expiry sweep logs the expired plan's name and counters ("expired", "matched") on stderr.
 # timeout: 120
+# host only: what it checks is userspace's (CLI, output, state store), the same on every kernel
 # shellcheck source=tests/integration/lib.sh disable=SC2154 # pod_create sets a_uid, ...
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/integration/state_common.sh
