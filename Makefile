@@ -71,7 +71,7 @@ $(BUILD)/syscall_names.h: $(UNISTD_H)
 	$(Q)mkdir -p $(@D)
 	$(Q)awk '$$1 == "#define" && $$2 ~ /^__NR_/ && $$3 ~ /^[0-9]+$$/ \
 		{ printf "[%s] = \"%s\",\n", $$3, substr($$2, 6) }' $< > $@
-$(BUILD)/userspace/kernel/syscalls.o: $(BUILD)/syscall_names.h
+$(BUILD)/userspace/common/syscalls.o: $(BUILD)/syscall_names.h
 
 $(BUILD)/%.o: %.c $(SKELS) | $(BUILD)/.tools
 	$(call msg,CC,$@)

@@ -2,7 +2,7 @@
 /*
  * The tracer's histogram math (userspace/common/hist.c): bucket edges against bpf/trace.h's
  * flt_tr_bucket(), the 1/8 error bound, percentiles, merging CPUs, differences between readings;
- * and the syscall table generated from <asm/unistd_64.h> (userspace/kernel/syscalls.c).
+ * and the syscall table generated from <asm/unistd_64.h> (userspace/common/syscalls.c).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "common/hist.h"
-#include "kernel/syscalls.h"
+#include "common/syscalls.h"
 
 #define LAST_BUCKET (FLT_TR_BUCKETS - 1)
 #define CPUS 4

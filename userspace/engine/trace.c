@@ -14,11 +14,11 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "common/syscalls.h"
 #include "engine/targets.h"
 #include "engine/trace.h"
 #include "kernel/cgroup.h"
 #include "kernel/pods.h"
-#include "kernel/syscalls.h"
 #include "kernel/tracer.h"
 
 #define CGROUP_PREFIX "cgroup:"

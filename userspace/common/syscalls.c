@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "kernel/syscalls.h"
+#include "common/syscalls.h"
 
 /* Numbers the kernel never gave (x86_64 skips 335..423) stay NULL. */
 static const char *const syscall_names[] = {
@@ -34,4 +34,9 @@ int syscall_nr(const char *name)
 		if (syscall_names[nr] && !strcmp(syscall_names[nr], name))
 			return nr;
 	return -1;
+}
+
+int syscall_nr_end(void)
+{
+	return SYSCALL_NAMES_LEN;
 }
