@@ -6,7 +6,9 @@
 # ("active"), a second plan on a pod that an active plan targets (the message names the pod and the
 # first plan, which keeps working), and a plan that needs a qdisc this kernel lacks (netem
 # backend where probe says netem is missing: the message names the plan and the fault's
-# file:line:col). After each, $FAULTLINE_PIN_DIR holds what it held before.
+# file:line:col), and a plan with faultline run's sections (abortWhen, observe), which apply and
+# apply --dry-run refuse at the section's key while lint accepts it. After each,
+# $FAULTLINE_PIN_DIR holds what it held before.
 # timeout: 90
 # host only: what it checks is userspace's (CLI, output, state store), the same on every kernel
 # shellcheck source=tests/integration/lib.sh disable=SC2154 # pod_create sets a_uid, ...
@@ -80,6 +82,32 @@ grep -q localPorts "$lp" || fail "no localPorts in $lp"
 expect_input_error "reject with match.localPorts" local-ports apply "$lp"
 soft assert_match "$FLT_ERR" "$lp:[0-9]+:[0-9]+: " "reject with match.localPorts: file:line:col"
 soft assert_contains "$FLT_ERR" localPorts "reject with match.localPorts: stderr names localPorts"
+
+# faultline run's sections: apply would fault without ever reverting early or watching the controls.
+ab=$TEST_TMP/abort.yaml
+{
+	plan_on run-abort "$b_uid"
+	printf '  abortWhen:\n    - {target: app, metric: tcp.connect.failed, above: 20, for: 3s}\n'
+} >"$ab"
+want="$ab:15:3: spec.abortWhen: abort conditions are evaluated by faultline run: use faultline run PLAN, or remove abortWhen"
+expect_input_error "a plan with abortWhen" run-abort apply "$ab"
+soft assert_contains "$FLT_ERR" "$want" "a plan with abortWhen: the message at the key"
+expect_input_error "apply --dry-run of a plan with abortWhen" "" apply --dry-run "$ab"
+soft assert_contains "$FLT_ERR" "$want" "apply --dry-run of a plan with abortWhen: the message at the key"
+run_faultline -j apply "$ab"
+soft assert_eq "$FLT_RC" 2 "apply -j of a plan with abortWhen: exit status"
+soft assert_eq "$(jq -r '.error | "\(.kind) \(.line):\(.column) \(.field)"' <<<"$FLT_OUT")" \
+	"input 15:3 spec.abortWhen" "apply -j of a plan with abortWhen: the error's kind and position"
+ob=$TEST_TMP/observe.yaml
+plan_on run-observe "$b_uid" | sed "s/^  targets:\$/  observe: {pods: [$a_uid]}\n  targets:/" >"$ob"
+sed -n '15,$p' "$ab" >>"$ob"
+grep -q 'observe:' "$ob" || fail "no observe in $ob"
+expect_input_error "a plan with observe and abortWhen" run-observe apply "$ob"
+soft assert_contains "$FLT_ERR" \
+	"$ob:7:3: spec.observe: pods are observed by faultline run only: use faultline run PLAN, or remove observe" \
+	"a plan with observe and abortWhen: the message at the first of the two keys"
+run_faultline lint "$ab" "$ob"
+soft assert_eq "$FLT_RC" 0 "lint of the plans with abortWhen and observe: exit status"
 
 if [ "$(faultline -j probe | jq -r '.features.netem.supported')" = true ]; then
 	log "skipped the netem case: this kernel has netem (it runs in vm/ where netem is absent)"

@@ -31,9 +31,8 @@
 #include "fault.h"
 #include "plan/plan.h"
 #include "plan/values.h"
+#include "plan_test.h"
 
-#define MAX_MS PLAN_DEFAULT_MAX_DURATION_MS
-#define POD_A "9ac48755-3968-48e4-b9dc-6d4b69f3bb42"
 #define POD_B "0b1e6f0a-5c1d-4f5e-9a7b-2c3d4e5f6a7b"
 
 static bool has_plans_dir(const char *root)
@@ -81,35 +80,6 @@ static int enter_srcdir(void **state)
 		return -1;
 	}
 	return 0;
-}
-
-static int parse(const char *text, uint64_t max_ms, struct plan *plan, struct flt_error *err)
-{
-	return plan_parse_string("t.yaml", text, strlen(text), max_ms, plan, err);
-}
-
-/* Parse text that must be valid; fail the test with the message if not. */
-static void parse_ok(const char *text, struct plan *plan)
-{
-	struct flt_error err;
-	int ret = parse(text, MAX_MS, plan, &err);
-
-	if (ret)
-		print_error("unexpected error: %s\n", err.message);
-	assert_int_equal(ret, 0);
-}
-
-static void assert_parse_error(const char *text, const char *want)
-{
-	struct plan plan;
-	struct flt_error err;
-
-	assert_int_equal(parse(text, MAX_MS, &plan, &err), -EINVAL);
-	assert_string_equal(err.message, want);
-	assert_int_equal(err.kind, FLT_ERR_INPUT);
-	assert_int_equal(flt_exit_status(&err), 2);
-	assert_null(plan.faults);
-	assert_null(plan.targets);
 }
 
 /* cidr is text ("10.0.0.0/8"), parsed as it must have been */
@@ -1469,7 +1439,7 @@ static void test_examples_parse(void **state)
 		char path[PATH_MAX];
 		struct flt_error err;
 		struct plan plan;
-		char *text, *with_pod, *with_peer;
+		char *text, *with_pod, *with_observed, *with_peer;
 		size_t len, d, pi;
 		bool is_demo = false;
 
@@ -1479,9 +1449,10 @@ static void test_examples_parse(void **state)
 		for (d = 0; d < sizeof(demos) / sizeof(demos[0]); d++)
 			is_demo |= !strcmp(names[i], demos[d]);
 		for (pi = 0; pi < sizeof(peers) / sizeof(peers[0]); pi++) {
-			/* what the demo script does: put in a real pod UID and peer address */
+			/* what the demo script does: put in real pod UIDs and a peer address */
 			with_pod = replace_all(text, "POD_UID", POD_A);
-			with_peer = replace_all(with_pod, "PEER_IP", peers[pi]);
+			with_observed = replace_all(with_pod, "OBSERVED_UID", POD_B);
+			with_peer = replace_all(with_observed, "PEER_IP", peers[pi]);
 			if (plan_parse_string(path, with_peer, strlen(with_peer), MAX_MS, &plan,
 					      &err)) {
 				print_error("%s\n", err.message);
@@ -1501,6 +1472,7 @@ static void test_examples_parse(void **state)
 			}
 			plan_free(&plan);
 			free(with_pod);
+			free(with_observed);
 			free(with_peer);
 		}
 		if (is_demo && (!strstr(text, "POD_UID") || !strstr(text, "PEER_IP"))) {

@@ -110,6 +110,38 @@ static void print_result(struct out *o, const struct plan *plan,
 	out_end(o);
 }
 
+/* Whether a is before b in the document; a position of line 0 (absent) is after any other. */
+static bool pos_before(const struct plan_pos *a, const struct plan_pos *b)
+{
+	if (!a->line || !b->line)
+		return a->line;
+	return a->line < b->line || (a->line == b->line && a->col < b->col);
+}
+
+/*
+ * spec.observe and spec.abortWhen are faultline run's: apply would fault the targets without
+ * watching the controls or ever reverting early. Refused at the first of the two keys, as an
+ * error of the plan (exit 2), before anything is done.
+ */
+static int refuse_run_sections(const struct cmd_opts *opts, const struct plan *plan)
+{
+	struct flt_error err;
+
+	if (!plan->observe_pos.line && !plan->abort_pos.line)
+		return 0;
+	if (pos_before(&plan->observe_pos, &plan->abort_pos))
+		flt_fail_at(&err, plan->file, plan->observe_pos.line, plan->observe_pos.col,
+			    "spec.observe",
+			    "pods are observed by faultline run only: use faultline run PLAN, or "
+			    "remove observe");
+	else
+		flt_fail_at(&err, plan->file, plan->abort_pos.line, plan->abort_pos.col,
+			    "spec.abortWhen",
+			    "abort conditions are evaluated by faultline run: use faultline run "
+			    "PLAN, or remove abortWhen");
+	return cmd_fail(opts, &err);
+}
+
 int cmd_apply(const struct cmd_opts *opts)
 {
 	struct engine_apply_result res;
@@ -123,7 +155,9 @@ int cmd_apply(const struct cmd_opts *opts)
 	}
 	if (plan_parse_file(opts->argv[0], opts->max_duration_ms, &plan, &err))
 		return cmd_fail(opts, &err);
-	status = cmd_begin(opts, "apply");
+	status = refuse_run_sections(opts, &plan);
+	if (!status)
+		status = cmd_begin(opts, "apply");
 	if (!status) {
 		if (engine_apply(&plan, opts->dry_run, &res, &err)) {
 			status = cmd_fail(opts, &err);

@@ -99,6 +99,12 @@ void plan_free(struct plan *plan)
 		free(plan->faults[i].local_ports);
 	}
 	free(plan->faults);
+	for (i = 0; i < plan->nobserved; i++)
+		free(plan->observed[i].id);
+	free(plan->observed);
+	for (i = 0; i < plan->nconditions; i++)
+		free(plan->conditions[i].metric_name);
+	free(plan->conditions);
 	free(plan->name);
 	free(plan->file);
 	memset(plan, 0, sizeof(*plan));

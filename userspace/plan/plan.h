@@ -2,7 +2,8 @@
 /*
  * A fault plan: parsed from YAML or JSON (libyaml reads both), validated, positioned errors.
  * The plan layer never touches the kernel. load.c reads a plan, schema.c has its fields,
- * validate.c the checks across them, values.c its scalar values.
+ * validate.c the checks across them, values.c its scalar values, experiment.c faultline run's
+ * sections (observe, abortWhen).
  */
 #ifndef FAULTLINE_PLAN_H
 #define FAULTLINE_PLAN_H
@@ -81,6 +82,31 @@ struct plan_fault {
 	double ge_p, ge_r, ge_h, ge_k;
 };
 
+/* spec.abortWhen[].metric: what a condition compares with its threshold, per interval. */
+enum plan_metric {
+	PLAN_METRIC_CONNECT_FAILED, /* tcp.connect.failed: a count */
+	PLAN_METRIC_CONNECT_P99,    /* tcp.connect.p99: a latency */
+	PLAN_METRIC_RTT_P99,	    /* tcp.rtt.p99: a latency */
+	PLAN_METRIC_RETRANSMITS,    /* tcp.retransmits: a count */
+	PLAN_METRIC_SYSCALL_P99,    /* syscall.NAME.p99: a latency */
+	PLAN_METRIC_FAULT_DROPPED,  /* fault.dropped: a count */
+};
+
+/* plan_condition.target for "observed": the pods of spec.observe. */
+#define PLAN_OBSERVED ((size_t)-1)
+
+/* One element of spec.abortWhen. */
+struct plan_condition {
+	struct plan_pos pos;
+	size_t target; /* index into plan.targets, or PLAN_OBSERVED */
+	enum plan_metric metric;
+	int syscall_nr;	     /* PLAN_METRIC_SYSCALL_P99: the syscall's number; -1 otherwise */
+	char *metric_name;   /* as written: "tcp.connect.failed", "syscall.read.p99" */
+	bool latency;	     /* the metric is a latency: above is in ns; else a count */
+	uint64_t above;	     /* the threshold: ns for a latency, else a count per interval */
+	uint64_t for_ms;     /* held for this long (0 if absent: one interval) */
+};
+
 struct plan {
 	char *file;	      /* as given on the command line, for messages */
 	char *name;	      /* metadata.name */
@@ -89,6 +115,13 @@ struct plan {
 	size_t ntargets;
 	struct plan_fault *faults;
 	size_t nfaults;
+	/* faultline run's sections: pods watched but not faulted, and abort conditions */
+	struct plan_target_id *observed; /* spec.observe.pods and .cgroups, in document order */
+	size_t nobserved;
+	struct plan_pos observe_pos; /* of spec.observe's key; line 0 when absent */
+	struct plan_condition *conditions; /* spec.abortWhen */
+	size_t nconditions;
+	struct plan_pos abort_pos; /* of spec.abortWhen's key; line 0 when absent */
 };
 
 struct flt_error;
@@ -115,5 +148,8 @@ int plan_parse_string(const char *file, const char *text, size_t len, uint64_t m
 void plan_free(struct plan *plan);
 
 const char *target_kind_name(enum target_kind kind); /* "pod", "cgroup", "netns", "interface" */
+
+/* "tcp.connect.failed", ...; for PLAN_METRIC_SYSCALL_P99 "syscall.NAME.p99" is metric_name. */
+const char *plan_metric_name(enum plan_metric metric);
 
 #endif /* FAULTLINE_PLAN_H */

@@ -4,7 +4,7 @@
  * document's root down to a fault's actions (the schema of docs/plan.md). Scalars are one row
  * each; the handlers here are for what a row cannot say (the targets' ids, the loss models,
  * a delay's jitter rules). Checks across a fault's fields and against its target are
- * validate.c's.
+ * validate.c's; spec's observe and abortWhen, faultline run's, are experiment.c's.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -121,6 +121,18 @@ static bool same_id(const struct plan_target_id *id, const char *s, enum target_
 	}
 }
 
+const struct plan_target_id *find_target_id(const struct plan_target_id *ids, size_t n,
+					    const char *s, enum target_kind kind)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (same_id(&ids[i], s, kind))
+			return &ids[i];
+	}
+	return NULL;
+}
+
 /* What a target kind's ids are, how they are checked, and how messages name them. */
 static const struct {
 	int (*check)(const char *s, const char **why);
@@ -143,45 +155,46 @@ const char *target_kind_name(enum target_kind kind)
 	return "unknown";
 }
 
+int check_id_not_listed(struct parser *p, yaml_node_t *item, const char *s, enum target_kind kind,
+			const struct plan_target_id *ids, size_t n)
+{
+	const struct plan_target_id *earlier = find_target_id(ids, n, s, kind);
+	char quoted[QUOTE_VALUE_LEN];
+
+	if (!earlier)
+		return 0;
+	return fail(p, item, "%s %s is already listed at line %u", target_kind_name(kind),
+		    quote_value(s, quoted, sizeof(quoted)), earlier->pos.line);
+}
+
 /* An id of kind that a target listed before (in this one or in an earlier one): an error. */
 static int check_id_unique(struct parser *p, yaml_node_t *item, const char *s,
 			   enum target_kind kind)
 {
-	char quoted[QUOTE_VALUE_LEN];
-	size_t t, j;
+	size_t t;
+	int err = 0;
 
 	/* One pod in two targets would get two rule sets and one attachment. */
-	for (t = 0; t < p->plan->ntargets + 1; t++) {
-		const struct plan_target *other = &p->plan->targets[t];
-
-		for (j = 0; j < other->nids; j++) {
-			if (same_id(&other->ids[j], s, kind))
-				return fail(p, item, "%s %s is already listed at line %u",
-					    target_kind_name(kind),
-					    quote_value(s, quoted, sizeof(quoted)),
-					    other->ids[j].pos.line);
-		}
-	}
-	return 0;
+	for (t = 0; t < p->plan->ntargets + 1 && !err; t++)
+		err = check_id_not_listed(p, item, s, kind, p->plan->targets[t].ids,
+					  p->plan->targets[t].nids);
+	return err;
 }
 
-/* spec.targets.NAME.{pods,cgroups,netns,interfaces}: field->arg is the target_kind. */
-static int parse_target_ids(struct parser *p, const struct field *field, yaml_node_t *value,
-			    void *obj)
+int parse_id_list(struct parser *p, yaml_node_t *value, enum target_kind kind,
+		  struct plan_target_id **ids, size_t *nids, id_check unique)
 {
-	enum target_kind kind = field->arg;
-	struct plan_target *target = obj;
-	struct plan_target_id *ids;
+	struct plan_target_id *grown;
 	size_t n, i;
 	int err;
 
 	err = expect_list(p, value, target_kinds[kind].what, target_kinds[kind].if_empty, &n);
 	if (err)
 		return err;
-	ids = realloc(target->ids, (target->nids + n) * sizeof(*ids));
-	if (!ids)
+	grown = realloc(*ids, (*nids + n) * sizeof(*grown));
+	if (!grown)
 		return fail_out_of_memory(p);
-	target->ids = ids;
+	*ids = grown;
 
 	for (i = 0; i < n; i++) {
 		yaml_node_t *item = list_item(p, value, i);
@@ -192,20 +205,29 @@ static int parse_target_ids(struct parser *p, const struct field *field, yaml_no
 		err = get_scalar(p, item, target_kinds[kind].what, &s);
 		if (!err && target_kinds[kind].check(s, &why))
 			err = fail(p, item, "%s", why);
-		err = err ?: check_id_unique(p, item, s, kind);
+		err = err ?: unique(p, item, s, kind);
 		path_pop(p, saved);
 		if (err)
 			return err;
-		id = &target->ids[target->nids];
+		id = &(*ids)[*nids];
 		id->id = strdup(s);
 		if (!id->id)
 			return fail_out_of_memory(p);
 		id->kind = kind;
 		id->pos.line = item->start_mark.line + 1;
 		id->pos.col = item->start_mark.column + 1;
-		target->nids++;
+		(*nids)++;
 	}
 	return 0;
+}
+
+/* spec.targets.NAME.{pods,cgroups,netns,interfaces}: field->arg is the target_kind. */
+static int parse_target_ids(struct parser *p, const struct field *field, yaml_node_t *value,
+			    void *obj)
+{
+	struct plan_target *target = obj;
+
+	return parse_id_list(p, value, field->arg, &target->ids, &target->nids, check_id_unique);
 }
 
 static const struct field target_fields[] = {
@@ -680,17 +702,26 @@ static int parse_spec_faults(struct parser *p, const struct field *field, yaml_n
 
 /* ---- spec and the root -------------------------------------------------------------------- */
 
+enum { SPEC_DURATION, SPEC_TARGETS, SPEC_FAULTS, SPEC_OBSERVE, SPEC_ABORT_WHEN };
+
 static const struct field spec_fields[] = {
-	SCALAR_FIELD("duration", SCALAR_DURATION_MS, struct plan, duration_ms,
-		     "a duration such as 10m", .required = true, .check = check_duration),
-	{.key = "targets", .parse = parse_spec_targets, .required = true},
-	{.key = "faults", .parse = parse_spec_faults, .required = true},
+	[SPEC_DURATION] =
+		SCALAR_FIELD("duration", SCALAR_DURATION_MS, struct plan, duration_ms,
+			     "a duration such as 10m", .required = true, .check = check_duration),
+	[SPEC_TARGETS] = {.key = "targets", .parse = parse_spec_targets, .required = true},
+	[SPEC_FAULTS] = {.key = "faults", .parse = parse_spec_faults, .required = true},
+	/* faultline run's: experiment.c */
+	[SPEC_OBSERVE] = {.key = "observe", .parse = parse_spec_observe},
+	[SPEC_ABORT_WHEN] = {.key = "abortWhen", .parse = parse_spec_abort_when},
 };
 
-static const struct schema spec_schema =
-	SCHEMA(spec_fields, "a mapping with duration, targets and faults", false);
+static const struct schema spec_schema = SCHEMA(
+	spec_fields, "a mapping with duration, targets and faults (and observe, abortWhen)", false);
 
-/* spec's fields, then what links its faults to its targets, which may come in either order. */
+/*
+ * spec's fields, then what links its faults and its abort conditions to its targets, which
+ * may come in any order.
+ */
 static int parse_spec(struct parser *p, const struct field *field, yaml_node_t *value, void *obj)
 {
 	struct seen_field seen[MAX_FIELDS];
@@ -708,7 +739,7 @@ static int parse_spec(struct parser *p, const struct field *field, yaml_node_t *
 	for (i = 0; i < plan->nfaults && !err; i++)
 		err = link_fault_target(p, i);
 	path_pop(p, saved);
-	return err;
+	return err ?: link_experiment(p, &seen[SPEC_OBSERVE], &seen[SPEC_ABORT_WHEN]);
 }
 
 enum { ROOT_API_VERSION, ROOT_KIND, ROOT_METADATA, ROOT_SPEC };
