@@ -73,6 +73,14 @@ $(BUILD)/syscall_names.h: $(UNISTD_H)
 		{ printf "[%s] = \"%s\",\n", $$3, substr($$2, 6) }' $< > $@
 $(BUILD)/userspace/common/syscalls.o: $(BUILD)/syscall_names.h
 
+# report.html inlines Chart.js (Debian's libjs-chart.js) and the page's own script and style with
+# .incbin (userspace/report/assets.c): the object is rebuilt when any of them changes.
+CHARTJS ?= /usr/share/javascript/chart.js/chart.min.js
+$(BUILD)/userspace/report/assets.o: ALL_CFLAGS += -DREPORT_CHARTJS='"$(CHARTJS)"'
+$(BUILD)/userspace/report/assets.o: $(CHARTJS) userspace/report/report.js userspace/report/report.css
+$(CHARTJS):
+	@echo "faultline: $@ is missing (libjs-chart.js): run 'make deps' first" >&2; exit 1
+
 $(BUILD)/%.o: %.c $(SKELS) | $(BUILD)/.tools
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
