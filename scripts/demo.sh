@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # The demo: three simulated pods, a service they depend on, and three faults from examples/:
 # a blackhole, a reject and 20% loss. Shows traffic before, during and after, and the counters.
+# Then a short experiment (faultline run, examples/experiment.yaml) and where its report is.
 # Everything runs in a network namespace of its own ("the node") and is removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +11,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 faultline=$root/build/faultline
 fltnet=$root/build/tools/fltnet
+fltconn=$root/build/tools/fltconn
 node=flt-demo-node
 work=$(mktemp -d /tmp/faultline-demo.XXXXXX)
 export FAULTLINE_PIN_DIR=/sys/fs/bpf/faultline-demo
@@ -27,6 +29,7 @@ bold() { printf '\n\033[1m%s\033[0m\n' "$*"; }
 cleanup() {
 	on_node "$faultline" revert --all >/dev/null 2>&1 || true
 	[ -n "${svc_pid:-}" ] && kill "$svc_pid" 2>/dev/null || true
+	[ -n "${client_pids:-}" ] && kill $client_pids 2>/dev/null || true
 	ip netns del flt-demo-svc 2>/dev/null || true
 	on_node "$root/scripts/simpod" delete --all >/dev/null || true
 	ip netns del $node 2>/dev/null || true
@@ -84,3 +87,20 @@ traffic
 bold "7. Nothing of faultline's is left"
 printf '  programs named flt_*: %s\n' "$(bpftool prog show | grep -c ' name flt_' || true)"
 printf '  pinned state: %s\n' "$(ls "$FAULTLINE_PIN_DIR" 2>/dev/null | wc -l)"
+
+bold "8. An experiment: faultline run examples/experiment.yaml (3s baseline, 5s fault, 3s recovery)"
+echo "  checkout and orders each connect to svc every 100 ms; orders is the observed control"
+sed -e "s/POD_UID/$(uid checkout)/g" -e "s/OBSERVED_UID/$(uid orders)/g" -e "s/PEER_IP/$svc/g" \
+	examples/experiment.yaml >"$work/experiment.yaml"
+client_pids=""
+for c in checkout:8443 orders:5432; do
+	in_pod "${c%%:*}" "$fltconn" $svc "${c#*:}" --every-ms 100 --timeout-ms 300 --seconds 30 >/dev/null &
+	client_pids="$client_pids $!"
+done
+report=$root/faultline-run-demo-experiment-$(date -u +%Y%m%dT%H%M%SZ)
+status=0
+on_node "$faultline" run "$work/experiment.yaml" --baseline 3s --recovery 3s --report "$report" \
+	2> >(sed 's/^/  /' >&2) | sed 's/^/  /' || status=$?
+kill $client_pids 2>/dev/null || true
+client_pids=""
+echo "  exit status $status; open the report: $report/report.html"

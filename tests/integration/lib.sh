@@ -426,6 +426,57 @@ need_feature() {
 	done
 }
 
+# pod_delay_path: sets DELAY_BACKEND (edt where the kernel has fq, else netem with prio) and
+# DELAY_DIRECTION for a delay on a pod's traffic: egress where the kernel's IFB passes redirected
+# packets on (probe: ifb_redirect), else ingress (Debian's 6.1 refuses a delay on a pod's
+# egress), which delays the answers instead: the same time on each round trip. Skips without
+# either qdisc.
+pod_delay_path() {
+	local probe
+	probe=$("$FAULTLINE" -j probe)
+	has() { [ "$(jq -r ".features.$1.supported" <<<"$probe")" = true ]; }
+	if has fq; then
+		DELAY_BACKEND=edt
+	elif has netem && has prio; then
+		DELAY_BACKEND=netem
+	else
+		skip "this kernel has neither fq ($(jq -r .features.fq.why <<<"$probe")) nor netem and prio: run in vm/ (make vm-test)"
+	fi
+	DELAY_DIRECTION=egress
+	has ifb_redirect && return 0
+	DELAY_DIRECTION=ingress
+	log "faultline probe: ifb_redirect: $(jq -r .features.ifb_redirect.why <<<"$probe"): a delay on the pod's egress is refused here, so it is on its ingress"
+}
+
+# pod_a_plan NAME DURATION FAULT [SECTIONS]: a plan file (its path printed) named NAME with
+# target a (pod a) and one fault of it, FAULT: the fault's fields after "target: a", as YAML
+# lines indented by 6 spaces; SECTIONS: more lines of spec (indented by 2).
+pod_a_plan() {
+	write_plan "$1.yaml" <<EOF
+apiVersion: faultline/v1
+kind: FaultPlan
+metadata: {name: $1}
+spec:
+  duration: $2
+  targets:
+    a: {pods: [$a_uid]}
+  faults:
+    - name: $1
+      target: a
+$3
+${4:-}
+EOF
+}
+
+# tcp_delay_plan NAME DURATION MS: pod_a_plan delaying pod a's TCP to the peer's port 8080 by MS
+# ms, on pod_delay_path's backend and direction.
+tcp_delay_plan() {
+	pod_a_plan "$1" "$2" "      backend: $DELAY_BACKEND
+      direction: $DELAY_DIRECTION
+      match: {cidrs: [$SVC_IP4/32], protocol: tcp, ports: [8080]}
+      delay: {time: ${3}ms}"
+}
+
 # field LINE NAME: the value after NAME in a "name value name value" line of fltnet.
 field() {
 	awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }' <<<"$1"

@@ -20,20 +20,8 @@
 # shellcheck source=tests/integration/trace_common.sh
 . "$(dirname "$0")/trace_common.sh"
 
-has() { [ "$("$FAULTLINE" -j probe | jq -r ".features.$1.supported")" = true ]; }
-if has fq; then
-	backend=edt
-elif has netem && has prio; then
-	backend=netem
-else
-	skip "this kernel has neither fq ($("$FAULTLINE" -j probe | jq -r .features.fq.why)) nor netem and prio: run in vm/ (make vm-test)"
-fi
-if has ifb_redirect; then
-	direction=egress
-else
-	direction=ingress
-	log "faultline probe: ifb_redirect: $("$FAULTLINE" -j probe | jq -r .features.ifb_redirect.why): a delay on the pod's egress is refused here, so it is on its ingress"
-fi
+pod_delay_path
+direction=$DELAY_DIRECTION
 DELAY_MS=50
 SESSIONS=10
 ROUND_TRIPS=10
@@ -42,23 +30,7 @@ pod_create a
 pod_create b
 svc_serve tcp 8080
 
-apply_plan "$(write_plan delay.yaml <<EOF
-apiVersion: faultline/v1
-kind: FaultPlan
-metadata: {name: trace-delay}
-spec:
-  duration: 10m
-  targets:
-    a: {pods: [$a_uid]}
-  faults:
-    - name: slow
-      target: a
-      backend: $backend
-      direction: $direction
-      match: {cidrs: [$SVC_IP4/32], protocol: tcp, ports: [8080]}
-      delay: {time: ${DELAY_MS}ms}
-EOF
-)"
+apply_plan "$(tcp_delay_plan trace-delay 10m $DELAY_MS)"
 
 # traffic POD: SESSIONS connections of ROUND_TRIPS round trips each to the peer.
 traffic() {

@@ -25,6 +25,12 @@ struct cmd_opts {
 	uint64_t top; /* syscalls per target */
 	bool top_given; /* --top was given: JSON lists only the top too */
 	const char *syscalls; /* --syscalls NAME,...; NULL: every syscall */
+	/* run (and --interval: 0 there means the default, 1s) */
+	uint64_t baseline_ms;
+	uint64_t recovery_ms;
+	const char *report_dir; /* NULL: ./faultline-run-NAME-TIMESTAMP */
+	/* report */
+	const char *output; /* -o FILE.html; NULL: beside RUN.json */
 	int argc; /* positional arguments after the command */
 	char **argv;
 };
@@ -35,6 +41,8 @@ int cmd_status(const struct cmd_opts *opts);
 int cmd_revert(const struct cmd_opts *opts);
 int cmd_probe(const struct cmd_opts *opts);
 int cmd_trace(const struct cmd_opts *opts);
+int cmd_run(const struct cmd_opts *opts);
+int cmd_report(const struct cmd_opts *opts);
 
 /*
  * What apply, status and revert do first: check privileges (command names the command in the

@@ -22,9 +22,14 @@ enum {
 	OPT_INTERVAL = 1 << 5,
 	OPT_TOP = 1 << 6,
 	OPT_SYSCALLS = 1 << 7,
+	OPT_BASELINE = 1 << 8,
+	OPT_RECOVERY = 1 << 9,
+	OPT_REPORT = 1 << 10,
+	OPT_OUTPUT = 1 << 11,
 };
 
 #define TRACE_TOP_DEFAULT 10
+#define RUN_PHASE_DEFAULT_MS 30000 /* --baseline and --recovery */
 
 static const struct command {
 	const char *name;
@@ -41,6 +46,10 @@ static const struct command {
 	{ "trace", cmd_trace, OPT_ALL_PODS | OPT_FOR | OPT_INTERVAL | OPT_TOP | OPT_SYSCALLS,
 	  "trace [TARGET...] [--all-pods] [--for DURATION] [--interval DURATION] [--top N]\n"
 	  "                  [--syscalls NAME,...]" },
+	{ "run", cmd_run, OPT_BASELINE | OPT_RECOVERY | OPT_INTERVAL | OPT_REPORT | OPT_MAX_DURATION,
+	  "run PLAN [--baseline DURATION] [--recovery DURATION] [--interval DURATION]\n"
+	  "                  [--report DIR] [--max-duration DURATION]" },
+	{ "report", cmd_report, OPT_OUTPUT, "report RUN.json [-o FILE.html]" },
 };
 
 static const char options_help[] =
@@ -48,19 +57,26 @@ static const char options_help[] =
 	"  -p, --pretty           print indented JSON (implies --json)\n"
 	"  -d, --debug            show debug messages and libbpf's output\n"
 	"      --dry-run          apply: resolve and print what would be attached, change nothing\n"
-	"      --max-duration D   apply, lint: allow plans longer than 1h, up to D\n"
+	"      --max-duration D   apply, lint, run: allow plans longer than 1h, up to D\n"
 	"      --all              revert: every active plan\n"
 	"      --all-pods         trace: every pod of this node, besides any TARGET\n"
 	"      --for D            trace: end after D (default: at SIGINT, SIGTERM or SIGHUP)\n"
 	"      --interval D       trace: print what each interval of D measured\n"
 	"      --top N            trace: the N syscalls with the most time per target (10)\n"
 	"      --syscalls LIST    trace: only these syscalls (read,write,...)\n"
+	"      --baseline D       run: trace for D before the fault (default 30s; 0s: none)\n"
+	"      --recovery D       run: trace for D after the revert (default 30s; 0s: none)\n"
+	"      --interval D       run: evaluate conditions and sample every D (default 1s)\n"
+	"      --report DIR       run: write report.json and report.html into DIR\n"
+	"                         (default ./faultline-run-NAME-TIMESTAMP)\n"
+	"  -o, --output FILE      report: the HTML file to write (default: beside RUN.json)\n"
 	"  -h, --help             this help\n"
 	"  -V, --version          the version\n"
 	"\nPLAN may be - for standard input. lint and probe need no privileges.\n"
 	"A trace TARGET is a pod UID or cgroup:PATH (relative to the cgroup2 mount).\n"
 	"Exit status: 0 done; 2 input given wrongly (usage, plan, name, target), nothing\n"
-	"changed; 1 a system failure, or no such active plan (status NAME, revert NAME).\n"
+	"changed; 1 a system failure, or no such active plan (status NAME, revert NAME);\n"
+	"run: 3 an abort condition fired, 1 interrupted or failed.\n"
 	"See faultline(8), and docs/plan.md for the plan format.\n";
 
 static void usage(struct out *o, FILE *f)
@@ -161,10 +177,15 @@ static int run(int argc, char **argv, struct out *o)
 		{ "interval", required_argument, NULL, 'i' },
 		{ "top", required_argument, NULL, 't' },
 		{ "syscalls", required_argument, NULL, 's' },
+		{ "baseline", required_argument, NULL, 'B' },
+		{ "recovery", required_argument, NULL, 'R' },
+		{ "report", required_argument, NULL, 'r' },
+		{ "output", required_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cmd_opts opts = { .out = o, .max_duration_ms = PLAN_DEFAULT_MAX_DURATION_MS,
-				 .top = TRACE_TOP_DEFAULT };
+				 .top = TRACE_TOP_DEFAULT, .baseline_ms = RUN_PHASE_DEFAULT_MS,
+				 .recovery_ms = RUN_PHASE_DEFAULT_MS };
 	const struct command *cmd = NULL;
 	unsigned int given = 0;
 	const char *why;
@@ -172,7 +193,7 @@ static int run(int argc, char **argv, struct out *o)
 	int c;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "jpdhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jpdhVo:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 		case 'p':
@@ -227,6 +248,23 @@ static int run(int argc, char **argv, struct out *o)
 		case 's':
 			given |= OPT_SYSCALLS;
 			opts.syscalls = optarg;
+			break;
+		case 'B':
+		case 'R':
+			given |= c == 'B' ? OPT_BASELINE : OPT_RECOVERY;
+			if (parse_duration_ms(optarg, c == 'B' ? &opts.baseline_ms : &opts.recovery_ms,
+					      &why)) {
+				out_error_msg(o, "%s: %s", c == 'B' ? "--baseline" : "--recovery", why);
+				return 2;
+			}
+			break;
+		case 'r':
+			given |= OPT_REPORT;
+			opts.report_dir = optarg;
+			break;
+		case 'o':
+			given |= OPT_OUTPUT;
+			opts.output = optarg;
 			break;
 		default:
 			return usage_error(o, "unknown option", argv[optind - 1]);

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 
@@ -124,6 +125,27 @@ void out_bool(struct out *o, const char *key, const char *fmt, bool value)
 		out_add(o, key, json_object_new_boolean(value));
 	else if (fmt)
 		fprintf(o->f, fmt, value ? "yes" : "no");
+}
+
+void out_double(struct out *o, const char *key, const char *fmt, double value)
+{
+	char text[32];
+
+	/* 4 significant digits, not json-c's 17 (25.8 would print as 25.800000000000001) */
+	snprintf(text, sizeof(text), "%.4g", value);
+	if (o->json)
+		out_add(o, key, isfinite(value) ? json_object_new_double_s(value, text)
+					       : json_object_new_null());
+	else if (fmt)
+		fprintf(o->f, fmt, value);
+}
+
+void out_null(struct out *o, const char *key, const char *fmt)
+{
+	if (o->json)
+		out_add(o, key, json_object_new_null());
+	else if (fmt)
+		fputs(fmt, o->f);
 }
 
 void out_text(struct out *o, const char *fmt, ...)

@@ -33,6 +33,10 @@ void out_string(struct out *o, const char *key, const char *fmt, const char *val
 void out_u64(struct out *o, const char *key, const char *fmt, uint64_t value);
 void out_s64(struct out *o, const char *key, const char *fmt, int64_t value);
 void out_bool(struct out *o, const char *key, const char *fmt, bool value);
+/* JSON: 4 significant digits (a ratio), null if not finite. */
+void out_double(struct out *o, const char *key, const char *fmt, double value);
+/* JSON's null (a figure without samples); fmt is printed as it is in text mode. */
+void out_null(struct out *o, const char *key, const char *fmt);
 void out_text(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Prints the JSON document (JSON mode); flushes the text output. */

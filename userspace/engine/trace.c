@@ -585,6 +585,71 @@ out:
 	return ret;
 }
 
+/* --- adding readings up ----------------------------------------------------------------- */
+
+static struct trace_syscall *syscall_of(struct trace_target *t, int nr)
+{
+	struct trace_syscall *grown;
+	size_t i;
+
+	for (i = 0; i < t->nsyscalls; i++)
+		if (t->syscalls[i].nr == nr)
+			return &t->syscalls[i];
+	grown = realloc(t->syscalls, (t->nsyscalls + 1) * sizeof(*grown));
+	if (!grown)
+		return NULL;
+	t->syscalls = grown;
+	memset(&grown[t->nsyscalls], 0, sizeof(*grown));
+	grown[t->nsyscalls].nr = nr;
+	return &grown[t->nsyscalls++];
+}
+
+static struct trace_drop *drop_of(struct trace_target *t, uint32_t reason)
+{
+	struct trace_drop *grown;
+	size_t i;
+
+	for (i = 0; i < t->ndrops; i++)
+		if (t->drops[i].reason == reason)
+			return &t->drops[i];
+	grown = realloc(t->drops, (t->ndrops + 1) * sizeof(*grown));
+	if (!grown)
+		return NULL;
+	t->drops = grown;
+	memset(&grown[t->ndrops], 0, sizeof(*grown));
+	grown[t->ndrops].reason = reason;
+	return &grown[t->ndrops++];
+}
+
+int engine_trace_target_add(struct trace_target *into, const struct trace_target *delta)
+{
+	size_t i;
+
+	for (i = 0; i < delta->nsyscalls; i++) {
+		struct trace_syscall *sc = syscall_of(into, delta->syscalls[i].nr);
+
+		if (!sc)
+			return -ENOMEM;
+		memcpy(sc->name, delta->syscalls[i].name, sizeof(sc->name));
+		hist_merge(&sc->h, &delta->syscalls[i].h);
+	}
+	for (i = 0; i < delta->ndrops; i++) {
+		struct trace_drop *d = drop_of(into, delta->drops[i].reason);
+
+		if (!d)
+			return -ENOMEM;
+		memcpy(d->name, delta->drops[i].name, sizeof(d->name));
+		d->count += delta->drops[i].count;
+	}
+	hist_merge(&into->connect, &delta->connect);
+	hist_merge(&into->rtt, &delta->rtt);
+	into->retransmits += delta->retransmits;
+	/* as trace lists them: the most time, the most drops first */
+	qsort(into->syscalls, into->nsyscalls, sizeof(*into->syscalls), by_total);
+	qsort(into->drops, into->ndrops, sizeof(*into->drops), by_count);
+	return 0;
+}
+
 void engine_trace_snapshot_free(struct trace_snapshot *snap)
 {
 	size_t i;

@@ -76,6 +76,13 @@ int engine_trace_read(struct trace_session *s, bool since_last, struct trace_sna
 		      struct flt_error *err);
 void engine_trace_snapshot_free(struct trace_snapshot *snap);
 
+/*
+ * into += delta: a target's figures over one read added into those of a longer span (a phase of
+ * an experiment); syscalls by number, drops by reason, sorted as reads sort them. 0 or -ENOMEM
+ * (into keeps what was added so far). Free into's syscalls and drops with free().
+ */
+int engine_trace_target_add(struct trace_target *into, const struct trace_target *delta);
+
 /* The targets the session traces (--all-pods' pods included, a cgroup named twice once). */
 size_t engine_trace_ntargets(const struct trace_session *s);
 
