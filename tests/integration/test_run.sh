@@ -16,6 +16,8 @@
 #  - interrupted: SIGTERM in the fault phase of a 60 s plan: the run exits 1 within 5 s, the
 #    report is written and marked interrupted, without a recovery phase; connects of a that
 #    start 2 s after the signal succeed; no plan is left active.
+#  - failed: pod c deleted during the baseline: the apply fails, the run exits 1 with the report
+#    of its baseline, marked failed with apply's reason.
 # host only: the runner is userspace over the tracer and the tc program, which test_trace_hooks, test_blackhole and test_run_delay cover in the VMs
 # timeout: 400
 # shellcheck source=tests/integration/lib.sh disable=SC2154 # pod_create sets a_uid, b_uid, ...
@@ -135,3 +137,28 @@ assert_eq "$(rj '[.phases[].name] | join(",")')" baseline,fault "interrupted run
 [ -s "$RUN_DIR/report.html" ] || fail "interrupted run: no report.html"
 assert_nothing_left "after the interrupted run"
 assert_recovered a3 $((killed + 2000)) "interrupted run: 2 s after SIGTERM"
+
+# --- failed ------------------------------------------------------------------------------------
+pod_create c
+run_start failed "$(write_plan run-fail.yaml <<EOF
+apiVersion: faultline/v1
+kind: FaultPlan
+metadata: {name: run-fail}
+spec:
+  duration: 10s
+  targets:
+    c: {pods: [$c_uid]}
+  faults:
+    - {name: c-down, target: c, blackhole: {}}
+EOF
+)" --baseline 3s --recovery 1s
+run_wait_for "baseline phase for" 90
+in_node "$SIMPOD" delete "$c_name" >/dev/null || fail "simpod delete $c_name"
+run_end 60
+assert_eq "$RUN_RC" 1 "failed run: exit status"
+assert_eq "$(rj .verdict.status)" failed "failed run: verdict.status"
+assert_match "$(rj .verdict.message)" "^the plan could not be applied: .*$c_uid" \
+	"failed run: verdict.message"
+assert_eq "$(rj '[.phases[].name] | join(",")')" baseline "failed run: phases"
+[ -s "$RUN_DIR/report.html" ] || fail "failed run: no report.html"
+assert_nothing_left "after the failed run"

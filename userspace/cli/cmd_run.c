@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/commands.h"
 #include "cli/run_report.h"
@@ -84,9 +85,9 @@ static void run_event(void *arg, const char *what)
 	fprintf(stderr, "run: %s\n", what);
 }
 
-/* --report DIR, or ./faultline-run-NAME-TIMESTAMP; made if missing. */
+/* --report DIR, or ./faultline-run-NAME-TIMESTAMP; made if missing (*made then). */
 static int report_dir(const struct cmd_opts *opts, const struct plan *plan, char *dir,
-		      size_t size, struct flt_error *err)
+		      size_t size, bool *made, struct flt_error *err)
 {
 	char stamp[32];
 	time_t now = time(NULL);
@@ -100,7 +101,8 @@ static int report_dir(const struct cmd_opts *opts, const struct plan *plan, char
 		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
 		snprintf(dir, size, "faultline-run-%s-%s", plan->name, stamp);
 	}
-	if (!mkdir(dir, 0755) || (errno == EEXIST && !stat(dir, &st) && S_ISDIR(st.st_mode)))
+	*made = !mkdir(dir, 0755);
+	if (*made || (errno == EEXIST && !stat(dir, &st) && S_ISDIR(st.st_mode)))
 		return 0;
 	if (errno == EEXIST)
 		errno = ENOTDIR;
@@ -171,7 +173,7 @@ int cmd_run(const struct cmd_opts *opts)
 	};
 	struct plan plan = { 0 };
 	char dir[PATH_MAX];
-	bool prepared = false, signals_set = false;
+	bool prepared = false, signals_set = false, made_dir = false;
 	struct flt_error err;
 	int status, ret;
 
@@ -187,7 +189,7 @@ int cmd_run(const struct cmd_opts *opts)
 	if (status)
 		goto out;
 	if (experiment_prepare(&plan, &eopts, &r, &err) ||
-	    report_dir(opts, &plan, dir, sizeof(dir), &err)) {
+	    report_dir(opts, &plan, dir, sizeof(dir), &made_dir, &err)) {
 		status = cmd_fail(opts, &err);
 		goto out;
 	}
@@ -202,6 +204,9 @@ int cmd_run(const struct cmd_opts *opts)
 	}
 	ctx.wait_mask = &caught.wait_mask;
 	if (experiment_run(&eopts, &hooks, &r, &err)) {
+		/* nothing was traced or changed: nothing to report, no folder left behind */
+		if (made_dir)
+			rmdir(dir);
 		status = cmd_fail(opts, &err);
 		goto out;
 	}
