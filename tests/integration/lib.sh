@@ -407,13 +407,25 @@ cleanup() {
 	exit "$rc"
 }
 
+# probe_feature NAME supported|why: that field of `faultline -j probe`'s feature NAME. The probe
+# runs once per test (it loads programs: seconds under TCG) and is kept in TEST_TMP.
+probe_feature() {
+	[ -s "$TEST_TMP/probe.json" ] || "$FAULTLINE" -j probe >"$TEST_TMP/probe.json" ||
+		fail "faultline -j probe failed"
+	jq -r ".features.$1.$2" "$TEST_TMP/probe.json"
+}
+
+# has_feature NAME: true when faultline probe says this kernel supports NAME.
+has_feature() {
+	[ "$(probe_feature "$1" supported)" = true ]
+}
+
 # need_qdisc KIND...: skip unless this kernel has every qdisc KIND (faultline probe says why).
 need_qdisc() {
-	local kind why
+	local kind
 	for kind in "$@"; do
-		[ "$("$FAULTLINE" -j probe | jq -r ".features.$kind.supported")" = true ] && continue
-		why=$("$FAULTLINE" -j probe | jq -r ".features.$kind.why")
-		skip "this kernel lacks the $kind qdisc ($why): run in vm/ (make vm-test)"
+		has_feature "$kind" ||
+			skip "this kernel lacks the $kind qdisc ($(probe_feature "$kind" why)): run in vm/ (make vm-test)"
 	done
 }
 
@@ -421,8 +433,7 @@ need_qdisc() {
 need_feature() {
 	local name
 	for name in "$@"; do
-		[ "$("$FAULTLINE" -j probe | jq -r ".features.$name.supported")" = true ] && continue
-		skip "faultline probe: $name: $("$FAULTLINE" -j probe | jq -r ".features.$name.why")"
+		has_feature "$name" || skip "faultline probe: $name: $(probe_feature "$name" why)"
 	done
 }
 
@@ -432,20 +443,17 @@ need_feature() {
 # egress), which delays the answers instead: the same time on each round trip. Skips without
 # either qdisc.
 pod_delay_path() {
-	local probe
-	probe=$("$FAULTLINE" -j probe)
-	has() { [ "$(jq -r ".features.$1.supported" <<<"$probe")" = true ]; }
-	if has fq; then
+	if has_feature fq; then
 		DELAY_BACKEND=edt
-	elif has netem && has prio; then
+	elif has_feature netem && has_feature prio; then
 		DELAY_BACKEND=netem
 	else
-		skip "this kernel has neither fq ($(jq -r .features.fq.why <<<"$probe")) nor netem and prio: run in vm/ (make vm-test)"
+		skip "this kernel has neither fq ($(probe_feature fq why)) nor netem and prio: run in vm/ (make vm-test)"
 	fi
 	DELAY_DIRECTION=egress
-	has ifb_redirect && return 0
+	has_feature ifb_redirect && return 0
 	DELAY_DIRECTION=ingress
-	log "faultline probe: ifb_redirect: $(jq -r .features.ifb_redirect.why <<<"$probe"): a delay on the pod's egress is refused here, so it is on its ingress"
+	log "faultline probe: ifb_redirect: $(probe_feature ifb_redirect why): a delay on the pod's egress is refused here, so it is on its ingress"
 }
 
 # pod_a_plan NAME DURATION FAULT [SECTIONS]: a plan file (its path printed) named NAME with

@@ -3,6 +3,7 @@
 # Blackhole on IPv6: a TCP connect from the pod to the blackholed port of the peer's IPv6 address
 # hangs until the client gives up, while another port of the same peer, and the same port on the
 # peer's IPv4 address (not in the plan's cidrs), still connect; revert restores it.
+# host only: the IPv6 parsing is BPF code that the verifier accepts with the whole program in every VM test; test_blackhole covers the blackhole on each kernel
 # shellcheck source=tests/integration/lib.sh disable=SC2154 # pod_create sets a_uid, a_veth, ...
 . "$(dirname "$0")/lib.sh"
 

@@ -32,7 +32,7 @@ command -v iperf3 >/dev/null || skip "iperf3 is not installed"
 . "$(dirname "$0")/combo_common.sh"
 
 IFB=0
-[ "$("$FAULTLINE" -j probe | jq -r .features.ifb_redirect.supported)" = true ] && IFB=1
+has_feature ifb_redirect && IFB=1
 log "ifb_redirect: $IFB"
 
 combo_targets

@@ -3,6 +3,7 @@
 # A control pod on the same bridge, sending the same traffic to the same peer, is completely
 # unaffected while the first pod is faulted: all its connects, echoes and round trips succeed,
 # nothing of faultline is attached to its veth or cgroup, and status never mentions it.
+# host only: an untargeted pod is left alone by the rule lookup by target, the same on every kernel; test_blackhole covers the kernel's hooks
 # shellcheck source=tests/integration/lib.sh disable=SC2154 # pod_create sets a_uid, a_veth, ...
 . "$(dirname "$0")/lib.sh"
 

@@ -7,7 +7,7 @@
 # shellcheck source=tests/integration/lib.sh disable=SC2154 # pod_create sets a_uid, ...
 . "$(dirname "$0")/lib.sh"
 
-has() { [ "$("$FAULTLINE" -j probe | jq -r ".features.$1.supported")" = true ]; }
+has() { has_feature "$1"; }
 backends=()
 has fq && backends+=(edt)
 has netem && has prio && backends+=(netem)

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # A hostNetwork pod has no interface of its own: applying a plan on it exits 2 with a message
 # that says so, and nothing is attached.
+# host only: refusing a hostNetwork pod is userspace's, the same on every kernel
 # shellcheck source=tests/integration/lib.sh disable=SC2154 # pod_create sets h_uid, ...
 . "$(dirname "$0")/lib.sh"
 

@@ -5,6 +5,7 @@
 # there); as uid 65534 without capabilities its text and JSON mention CAP_BPF (or "privilege")
 # and say of none of those three that it "does not load". Exit 0 or 1 are both accepted.
 # timeout: 60
+# host only: the capability check is userspace's; test_trace_hooks and the delay tests run probe as root on each kernel
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/integration/state_common.sh

@@ -5,7 +5,7 @@
 # faultline's IFB devices go too, and nothing of faultline's remains.
 # shellcheck source=tests/integration/lib.sh disable=SC2154 # pod_create sets a_uid, ...
 . "$(dirname "$0")/lib.sh"
-if [ "$("$FAULTLINE" -j probe | jq -r .features.fq.supported)" != true ]; then
+if ! has_feature fq; then
 	need_qdisc netem prio
 fi
 need_feature ifb_redirect # direction both: the pod's egress waits in an IFB
