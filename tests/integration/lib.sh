@@ -460,6 +460,7 @@ pod_delay_path() {
 # target a (pod a) and one fault of it, FAULT: the fault's fields after "target: a", as YAML
 # lines indented by 6 spaces; SECTIONS: more lines of spec (indented by 2).
 pod_a_plan() {
+	# shellcheck disable=SC2154 # pod_create a sets a_uid
 	write_plan "$1.yaml" <<EOF
 apiVersion: faultline/v1
 kind: FaultPlan
