@@ -115,7 +115,7 @@ static void probe_tp_btf(struct engine_feature *f)
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
-	struct btf *btf = btf__load_vmlinux_btf();
+	const struct btf *btf = tracer_kernel_btf();
 	int id, fd;
 
 	if (!btf) {
@@ -123,7 +123,6 @@ static void probe_tp_btf(struct engine_feature *f)
 		return;
 	}
 	id = btf__find_by_name_kind(btf, "btf_trace_sched_switch", BTF_KIND_TYPEDEF);
-	btf__free(btf);
 	if (id < 0) {
 		say(f, false, "%s", "no btf_trace_sched_switch in the kernel's BTF");
 		return;
@@ -153,7 +152,7 @@ static void probe_tracer(struct engine_feature *f, enum tracer_mode mode)
 /* A tracepoint the tracer hooks: tp_btf and raw_tp find it by its btf_trace_NAME type. */
 static void probe_tracepoint(struct engine_feature *f, const char *name, const char *use)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
+	const struct btf *btf = tracer_kernel_btf();
 	char type[64], why[200];
 	int id;
 
@@ -163,7 +162,6 @@ static void probe_tracepoint(struct engine_feature *f, const char *name, const c
 	}
 	snprintf(type, sizeof(type), "btf_trace_%s", name);
 	id = btf__find_by_name_kind(btf, type, BTF_KIND_TYPEDEF);
-	btf__free(btf);
 	snprintf(why, sizeof(why), id > 0 ? "in the kernel's BTF (%s): %s" : "not in this kernel: no %s",
 		 type, use);
 	say(f, id > 0, "%s", why);
@@ -172,7 +170,7 @@ static void probe_tracepoint(struct engine_feature *f, const char *name, const c
 /* Drop reasons are named from the running kernel's enum skb_drop_reason, never a table of ours. */
 static void probe_drop_reasons(struct engine_feature *f)
 {
-	struct btf *btf = btf__load_vmlinux_btf();
+	const struct btf *btf = tracer_kernel_btf();
 	char why[200];
 	int id;
 
@@ -188,7 +186,6 @@ static void probe_drop_reasons(struct engine_feature *f)
 	else
 		snprintf(why, sizeof(why), "%s",
 			 "no enum skb_drop_reason in the kernel's BTF (5.17+): drops are not traced");
-	btf__free(btf);
 	say(f, id > 0, "%s", why);
 }
 

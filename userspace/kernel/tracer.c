@@ -50,8 +50,7 @@ static struct bpf_program *drop_prog(struct trace_bpf *skel, enum tracer_mode mo
 				     : skel->progs.flt_tr_kfree_skb_raw;
 }
 
-/* The running kernel's BTF, loaded once. NULL when the kernel has none. */
-static struct btf *kernel_btf(void)
+const struct btf *tracer_kernel_btf(void)
 {
 	static struct btf *btf;
 	static bool tried;
@@ -68,14 +67,14 @@ static struct btf *kernel_btf(void)
 /* skb:kfree_skb has had a reason argument since 5.17, with enum skb_drop_reason beside it. */
 static bool kernel_has_drop_reasons(void)
 {
-	struct btf *btf = kernel_btf();
+	struct btf *btf = (struct btf *)tracer_kernel_btf();
 
 	return btf && btf__find_by_name_kind(btf, "skb_drop_reason", BTF_KIND_ENUM) > 0;
 }
 
 const char *tracer_drop_reason(uint32_t value)
 {
-	struct btf *btf = kernel_btf();
+	struct btf *btf = (struct btf *)tracer_kernel_btf();
 	const struct btf_type *t;
 	const struct btf_enum *e;
 	const char *name;
@@ -103,7 +102,7 @@ const char *tracer_drop_reason(uint32_t value)
  * probe's context, not the tracepoint's); -1 when unknown. */
 static int tracepoint_nargs(const char *name)
 {
-	struct btf *btf = kernel_btf();
+	struct btf *btf = (struct btf *)tracer_kernel_btf();
 	const struct btf_type *t;
 	char type[64];
 	int id;

@@ -12,6 +12,8 @@
 #include <stdint.h>
 
 #include "common/error.h"
+
+struct btf;
 #include "trace.h"
 
 enum tracer_mode {
@@ -71,5 +73,8 @@ const char *tracer_drop_reason(uint32_t value);
  * that outlives the call.
  */
 int tracer_probe(enum tracer_mode mode, char *why, size_t len);
+
+/* The running kernel's BTF, loaded once and kept (not to be freed). NULL when it has none. */
+const struct btf *tracer_kernel_btf(void);
 
 #endif /* FAULTLINE_TRACER_H */
