@@ -285,7 +285,6 @@ static double phase_seconds(const struct experiment_result *r, int ph)
 static void print_figure(struct out *o, const struct figure *f, const struct experiment_result *r,
 			 const struct experiment_pod *p)
 {
-	static const char *const keys[] = { "baseline", "fault", "recovery" };
 	static const char *const ratio_keys[] = { NULL, "fault_ratio", "recovery_ratio" };
 	bool has[EXPERIMENT_PHASES];
 	double v[EXPERIMENT_PHASES];
@@ -297,9 +296,9 @@ static void print_figure(struct out *o, const struct figure *f, const struct exp
 	for (ph = 0; ph < EXPERIMENT_PHASES; ph++) {
 		has[ph] = figure_value(f, r, p, ph, &v[ph]);
 		if (has[ph])
-			out_u64(o, keys[ph], NULL, (uint64_t)v[ph]);
+			out_u64(o, experiment_phase_name(ph), NULL, (uint64_t)v[ph]);
 		else
-			out_null(o, keys[ph], NULL);
+			out_null(o, experiment_phase_name(ph), NULL);
 	}
 	for (ph = EXPERIMENT_FAULT; ph < EXPERIMENT_PHASES; ph++) {
 		double base = v[EXPERIMENT_BASELINE], other = v[ph];
