@@ -1180,6 +1180,45 @@ static void test_sixteen_faults_per_target_across_targets(void **state)
 	plan_free(&plan);
 }
 
+/* A pod by UID, NAMESPACE/NAME or NAMESPACE/GLOB: kept as written, for the engine to expand. */
+static void test_pod_names_and_globs(void **state)
+{
+	static const char *const ok[] = {
+		"shop/checkout-1", "shop/checkout-*", "kube-system/etcd.node-1", "a/b",
+		"shop/checkout-[12]", "shop/checkout-[!3]", "shop/c?rt-*", "shop/*",
+	};
+	char text[1024];
+	struct plan plan;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "apiVersion: faultline/v1\nkind: FaultPlan\nmetadata: {name: d}\n"
+			 "spec:\n  duration: 1m\n"
+			 "  targets: {a: {pods: [" POD_A ", \"%s\"]}}\n"
+			 "  faults: [{name: f, target: a, blackhole: {}}]\n",
+			 ok[i]);
+		parse_ok(text, &plan);
+		assert_int_equal(plan.targets[0].nids, 2);
+		assert_string_equal(plan.targets[0].ids[1].id, ok[i]);
+		assert_null(plan.targets[0].ids[0].pattern);
+		assert_null(plan.targets[0].ids[1].pattern);
+		plan_free(&plan);
+	}
+	assert_parse_error("apiVersion: faultline/v1\nkind: FaultPlan\nmetadata: {name: d}\n"
+			   "spec:\n  duration: 1m\n"
+			   "  targets: {a: {pods: [shop/x]}, b: {pods: [shop/x]}}\n"
+			   "  faults: [{name: f, target: a, blackhole: {}}]\n",
+			   "t.yaml:6:45: spec.targets.b.pods[0]: pod \"shop/x\" is already listed "
+			   "at line 6");
+	assert_parse_error("apiVersion: faultline/v1\nkind: FaultPlan\nmetadata: {name: d}\n"
+			   "spec:\n  duration: 1m\n"
+			   "  targets: {a: {pods: [\"shop/a]b\"]}}\n"
+			   "  faults: [{name: f, target: a, blackhole: {}}]\n",
+			   "t.yaml:6:24: spec.targets.a.pods[0]: \"shop/a]b\": ']' without its '['");
+}
+
 static void test_first_error_in_document_order(void **state)
 {
 	(void)state;
@@ -1678,6 +1717,7 @@ int main(void)
 		cmocka_unit_test(test_error_of_the_document_has_no_field),
 		cmocka_unit_test(test_plan_free_is_safe_twice),
 		cmocka_unit_test(test_target_kind_names),
+		cmocka_unit_test(test_pod_names_and_globs),
 	};
 
 	return cmocka_run_group_tests(tests, enter_srcdir, NULL);

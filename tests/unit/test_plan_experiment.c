@@ -332,7 +332,7 @@ static void test_observe_errors(void **state)
 			   "t.yaml:6:33: spec.observe.cgroups[1]: cgroup \"shop//ctl/\" is already "
 			   "listed at line 6");
 	assert_parse_error(HEAD "  duration: 10m\n  observe: {pods: []}\n" TARGETS,
-			   "t.yaml:6:19: spec.observe.pods: empty list: give at least one pod uid");
+			   "t.yaml:6:19: spec.observe.pods: empty list: give at least one pod");
 	assert_parse_error(HEAD "  duration: 10m\n  observe:\n" TARGETS,
 			   "t.yaml:6:11: spec.observe: expected a mapping with pods, cgroups or both, "
 			   "got null");

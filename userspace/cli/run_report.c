@@ -384,6 +384,12 @@ static void print_pod(struct out *o, const struct experiment_result *r,
 	out_object_begin(o, NULL);
 	out_string(o, "id", NULL, p->id);
 	out_string(o, "kind", NULL, target_kind_name(p->kind));
+	if (p->kind == TARGET_POD) {
+		/* from /var/log/pods; null when no folder names the pod */
+		out_string(o, "namespace", NULL, p->pod_namespace[0] ? p->pod_namespace : NULL);
+		out_string(o, "pod", NULL, p->pod_namespace[0] ? p->pod_name : NULL);
+		out_string(o, "pattern", NULL, p->pattern);
+	}
 	out_string(o, "role", NULL, p->observed ? "observed" : "target");
 	out_string(o, "target", NULL, p->observed ? NULL : r->plan->targets[p->target].name);
 	out_bool(o, "traced", NULL, p->traced);

@@ -223,9 +223,23 @@ void print_trace_figures(struct out *o, const struct trace_target *t,
 void print_trace_target(struct out *o, const struct trace_target *t,
 			const struct trace_view *view)
 {
+	bool pod = t->kind && !strcmp(t->kind, "pod");
+
 	out_object_begin(o, NULL);
-	out_string(o, "id", "\n%s", t->id);
-	out_string(o, "kind", " (%s)\n", t->kind);
+	if (pod && t->pod_namespace[0]) {
+		/* "shop/cart-1 (UID, pod)": the name first, as an SRE knows the pod */
+		out_string(o, "namespace", "\n%s/", t->pod_namespace);
+		out_string(o, "pod", "%s", t->pod_name);
+		out_string(o, "id", " (%s", t->id);
+		out_string(o, "kind", ", %s)\n", t->kind);
+	} else {
+		out_string(o, "id", "\n%s", t->id);
+		out_string(o, "kind", " (%s)\n", t->kind);
+		if (pod) {
+			out_string(o, "namespace", NULL, NULL);
+			out_string(o, "pod", NULL, NULL);
+		}
+	}
 	print_trace_figures(o, t, view);
 	out_object_end(o);
 }

@@ -18,8 +18,10 @@
 #include "engine/targets.h"
 #include "engine/trace.h"
 #include "kernel/cgroup.h"
+#include "kernel/podnames.h"
 #include "kernel/pods.h"
 #include "kernel/tracer.h"
+#include "plan/values.h"
 
 #define CGROUP_PREFIX "cgroup:"
 
@@ -41,6 +43,7 @@ struct reading {
 struct session_target {
 	char id[PATH_MAX];
 	const char *kind;
+	struct pod_name names; /* a pod's, "" when no log folder names it */
 	uint64_t cgroup_id;
 	uint32_t level;
 	uint32_t ifindex; /* the host end of a pod's veth, 0 when none */
@@ -152,6 +155,7 @@ static int add_pod(struct trace_session *s, const char *uid, struct flt_error *e
 		if (!ret) {
 			s->targets[s->ntargets - 1].ifindex = (uint32_t)pod.host_ifindex;
 			s->targets[s->ntargets - 1].netns_ino = (uint32_t)pod.netns_ino;
+			pod_name_of(uid, &s->targets[s->ntargets - 1].names);
 		}
 		pod_release(&pod);
 		return ret < 0 ? ret : 0;
@@ -162,7 +166,34 @@ static int add_pod(struct trace_session *s, const char *uid, struct flt_error *e
 	}
 	pr_debug("trace: pod %s: traced by its cgroup alone: %s\n", uid, why.message);
 	ret = add_target(s, uid, "pod", dir_id(l.dir), l.dir, err);
+	if (!ret)
+		pod_name_of(uid, &s->targets[s->ntargets - 1].names);
 	return ret < 0 ? ret : 0;
+}
+
+/* NAMESPACE/NAME or NAMESPACE/GLOB: every pod of this node that kubelet's log folders name so. */
+static int add_by_name(struct trace_session *s, const char *name, struct flt_error *err)
+{
+	const char *slash = strchr(name, '/'), *why;
+	struct pod_name *pods;
+	char ns[POD_NS_MAX];
+	size_t n, i;
+	int ret;
+
+	if (check_pod_id(name, &why))
+		return flt_fail(err, FLT_ERR_INPUT, EINVAL, "trace: %s", why);
+	snprintf(ns, sizeof(ns), "%.*s", (int)(slash - name), name);
+	ret = pod_names_match(ns, slash + 1, &pods, &n, err);
+	if (ret)
+		return ret;
+	if (!n)
+		return flt_fail(err, FLT_ERR_TARGET, ENOENT,
+				"trace: no pod of this node matches %s (in %s)", name,
+				pod_log_dir());
+	for (i = 0, ret = 0; !ret && i < n; i++)
+		ret = add_pod(s, pods[i].uid, err);
+	free(pods);
+	return ret;
 }
 
 static int add_named(struct trace_session *s, const char *name, struct flt_error *err)
@@ -172,7 +203,7 @@ static int add_named(struct trace_session *s, const char *name, struct flt_error
 	int ret;
 
 	if (strncmp(name, CGROUP_PREFIX, strlen(CGROUP_PREFIX)))
-		return add_pod(s, name, err);
+		return strchr(name, '/') ? add_by_name(s, name, err) : add_pod(s, name, err);
 	ret = cgroup_resolve(name + strlen(CGROUP_PREFIX), dir, sizeof(dir), &id, err);
 	if (!ret)
 		ret = add_target(s, name, "cgroup", id, dir, err);
@@ -323,6 +354,16 @@ int engine_trace_start(const struct trace_opts *opts, struct trace_session **out
 	return 0;
 }
 
+void engine_trace_target_names(struct trace_target *t)
+{
+	struct pod_name pn;
+
+	if (t->kind && !strcmp(t->kind, "pod") && !pod_name_of(t->id, &pn)) {
+		snprintf(t->pod_namespace, sizeof(t->pod_namespace), "%s", pn.ns);
+		snprintf(t->pod_name, sizeof(t->pod_name), "%s", pn.name);
+	}
+}
+
 size_t engine_trace_ntargets(const struct trace_session *s)
 {
 	return s->ntargets;
@@ -459,6 +500,8 @@ static int fill_target(struct trace_target *out, const struct session_target *st
 
 	snprintf(out->id, sizeof(out->id), "%s", st->id);
 	out->kind = st->kind;
+	snprintf(out->pod_namespace, sizeof(out->pod_namespace), "%s", st->names.ns);
+	snprintf(out->pod_name, sizeof(out->pod_name), "%s", st->names.name);
 	for (nr = 0; nr < FLT_TR_SYSCALL_NR_MAX; nr++)
 		n += now->sys[nr] != NULL;
 	out->syscalls = calloc(n ? n : 1, sizeof(*out->syscalls));

@@ -20,7 +20,9 @@
 #define TRACE_NAME_MAX 64
 
 struct trace_opts {
-	const char *const *targets; /* pod UIDs or "cgroup:PATH" (relative to the cgroup2 mount) */
+	/* pod UIDs, NAMESPACE/NAME or NAMESPACE/GLOB (kubelet's /var/log/pods), or "cgroup:PATH"
+	 * (relative to the cgroup2 mount) */
+	const char *const *targets;
 	size_t ntargets;
 	bool all_pods; /* and every pod of this node */
 	const char *const *syscalls; /* only these syscalls ("read"); none: every syscall */
@@ -42,6 +44,9 @@ struct trace_drop {
 struct trace_target {
 	char id[PATH_MAX]; /* the pod UID, or "cgroup:PATH" as given */
 	const char *kind; /* "pod" or "cgroup" */
+	/* a pod's namespace and name from /var/log/pods (kernel/podnames.h); "" when unknown */
+	char pod_namespace[64];
+	char pod_name[254];
 	size_t nsyscalls;
 	struct trace_syscall *syscalls; /* by total_ns, largest first; only those that were called */
 	struct hist connect; /* count: connects that ended; errors: failed; buckets: the successful */
@@ -82,6 +87,12 @@ void engine_trace_snapshot_free(struct trace_snapshot *snap);
  * (into keeps what was added so far). Free into's syscalls and drops with free().
  */
 int engine_trace_target_add(struct trace_target *into, const struct trace_target *delta);
+
+/*
+ * Fill t's pod_namespace and pod_name from its id when it is a pod that kubelet's log folders
+ * name; else leave them "" (a front end with a target it made itself, such as run's).
+ */
+void engine_trace_target_names(struct trace_target *t);
 
 /* The targets the session traces (--all-pods' pods included, a cgroup named twice once). */
 size_t engine_trace_ntargets(const struct trace_session *s);

@@ -80,10 +80,14 @@ static int add_pod(struct experiment_result *r, const struct plan_target_id *id,
 		snprintf(p->trace_id, sizeof(p->trace_id), "cgroup:%s", id->id);
 	else
 		snprintf(p->trace_id, sizeof(p->trace_id), "%s", id->id);
+	p->pattern = id->pattern;
 	for (ph = 0; ph < EXPERIMENT_PHASES; ph++) {
 		snprintf(p->phases[ph].id, sizeof(p->phases[ph].id), "%s", p->trace_id);
 		p->phases[ph].kind = target_kind_name(id->kind);
+		engine_trace_target_names(&p->phases[ph]);
 	}
+	snprintf(p->pod_namespace, sizeof(p->pod_namespace), "%s", p->phases[0].pod_namespace);
+	snprintf(p->pod_name, sizeof(p->pod_name), "%s", p->phases[0].pod_name);
 	if (observed)
 		return 0;
 	p->faults = calloc(plan->nfaults ? plan->nfaults : 1, sizeof(*p->faults));

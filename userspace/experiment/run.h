@@ -61,8 +61,12 @@ struct experiment_fault_counters {
 
 /* A target id of the plan (role target) or an observed pod or cgroup. */
 struct experiment_pod {
-	char id[PATH_MAX]; /* as the plan wrote it */
+	char id[PATH_MAX]; /* as the plan wrote it; a pod's UID for a NAMESPACE/NAME expanded */
 	enum target_kind kind;
+	const char *pattern; /* the plan's NAMESPACE/NAME or NAMESPACE/GLOB; NULL for a UID */
+	/* a pod's namespace and name from /var/log/pods; "" when unknown */
+	char pod_namespace[64];
+	char pod_name[254];
 	bool observed;
 	size_t target; /* index into plan->targets; PLAN_OBSERVED for an observed one */
 	bool traced; /* pods and cgroups: the tracer attributes by cgroup */

@@ -85,8 +85,10 @@ void plan_free(struct plan *plan)
 	if (!plan)
 		return;
 	for (i = 0; i < plan->ntargets; i++) {
-		for (j = 0; j < plan->targets[i].nids; j++)
+		for (j = 0; j < plan->targets[i].nids; j++) {
 			free(plan->targets[i].ids[j].id);
+			free(plan->targets[i].ids[j].pattern);
+		}
 		free(plan->targets[i].ids);
 		free(plan->targets[i].name);
 	}
@@ -99,8 +101,10 @@ void plan_free(struct plan *plan)
 		free(plan->faults[i].local_ports);
 	}
 	free(plan->faults);
-	for (i = 0; i < plan->nobserved; i++)
+	for (i = 0; i < plan->nobserved; i++) {
 		free(plan->observed[i].id);
+		free(plan->observed[i].pattern);
+	}
 	free(plan->observed);
 	for (i = 0; i < plan->nconditions; i++)
 		free(plan->conditions[i].metric_name);
@@ -112,7 +116,7 @@ void plan_free(struct plan *plan)
 
 /* One document, the only one: a second would be ignored silently, so it is refused. */
 static int load_document(struct parser *p, yaml_parser_t *yp, yaml_document_t *doc,
-			 const char *text, size_t len)
+			 const char *text, size_t len, const char *what)
 {
 	yaml_document_t extra;
 	int ret = 0;
@@ -126,11 +130,25 @@ static int load_document(struct parser *p, yaml_parser_t *yp, yaml_document_t *d
 	} else {
 		if (yaml_document_get_root_node(&extra))
 			ret = report_at(p, extra.start_mark, "yaml",
-					"a plan is one yaml document: this file has more");
+					"a %s is one yaml document: this file has more", what);
 		yaml_document_delete(&extra);
 	}
 	if (ret)
 		yaml_document_delete(doc);
+	return ret;
+}
+
+int load_yaml_document(struct parser *p, const char *text, size_t len, const char *what,
+		       yaml_document_t *doc)
+{
+	yaml_parser_t yp;
+	int ret;
+
+	if (!yaml_parser_initialize(&yp))
+		return fail_out_of_memory(p);
+	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
+	ret = load_document(p, &yp, doc, text, len, what);
+	yaml_parser_delete(&yp);
 	return ret;
 }
 
@@ -144,16 +162,11 @@ int plan_parse_string(const char *file, const char *text, size_t len, uint64_t m
 		.err = err,
 	};
 	yaml_document_t doc;
-	yaml_parser_t yp;
 	int ret;
 
 	memset(plan, 0, sizeof(*plan));
 	flt_error_clear(err);
-	if (!yaml_parser_initialize(&yp))
-		return fail_out_of_memory(&p);
-	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
-	ret = load_document(&p, &yp, &doc, text, len);
-	yaml_parser_delete(&yp);
+	ret = load_yaml_document(&p, text, len, "plan", &doc);
 	if (ret)
 		return ret;
 
@@ -169,10 +182,11 @@ int plan_parse_string(const char *file, const char *text, size_t len, uint64_t m
 }
 
 /*
- * Why the plan file could not be opened or read: what the user gave (no such file, a
- * directory, a socket...) is an input error, exit 2; the rest is the system's.
+ * Why the plan (or policy: what) file could not be opened or read: what the user gave (no such
+ * file, a directory, a socket...) is an input error, exit 2; the rest is the system's.
  */
-static int file_error(struct flt_error *err, const char *name, const char *doing, int errnum)
+static int file_error(struct flt_error *err, const char *name, const char *what,
+		      const char *doing, int errnum)
 {
 	enum flt_err_kind kind;
 
@@ -189,12 +203,13 @@ static int file_error(struct flt_error *err, const char *name, const char *doing
 	default:
 		kind = FLT_ERR_SYSTEM;
 	}
-	return flt_fail(err, kind, errnum, "%s: cannot %s the plan: %s", name, doing,
+	return flt_fail(err, kind, errnum, "%s: cannot %s the %s: %s", name, doing, what,
 			strerror(errnum));
 }
 
 /* The whole of fd into *text (malloc'ed, *len bytes), at most PLAN_FILE_MAX_BYTES. */
-static int read_plan(int fd, const char *name, char **text, size_t *len, struct flt_error *err)
+static int read_text(int fd, const char *name, const char *what, char **text, size_t *len,
+		     struct flt_error *err)
 {
 	size_t cap = 4096;
 	char *grown;
@@ -210,41 +225,57 @@ static int read_plan(int fd, const char *name, char **text, size_t *len, struct 
 			grown = realloc(*text, cap);
 			if (!grown)
 				return flt_fail(err, FLT_ERR_SYSTEM, ENOMEM,
-						"%s: out of memory reading the plan", name);
+						"%s: out of memory reading the %s", name, what);
 			*text = grown;
 		}
 		n = read(fd, *text + *len, cap - *len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return file_error(err, name, "read", errno);
+			return file_error(err, name, what, "read", errno);
 		if (!n)
 			return 0;
 		*len += n;
 		if (*len > PLAN_FILE_MAX_BYTES)
 			return flt_fail(err, FLT_ERR_INPUT, EFBIG,
-					"%s: the plan is larger than %d bytes", name,
+					"%s: the %s is larger than %d bytes", name, what,
 					PLAN_FILE_MAX_BYTES);
 	}
+}
+
+int read_whole_file(const char *path, const char *what, char **text, size_t *len,
+		    struct flt_error *err)
+{
+	bool is_stdin = !strcmp(path, "-");
+	const char *name = is_stdin ? "<stdin>" : path;
+	int fd, ret;
+
+	*text = NULL;
+	*len = 0;
+	fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return file_error(err, name, what, "open", errno);
+	ret = read_text(fd, name, what, text, len, err);
+	if (!is_stdin)
+		close(fd);
+	if (ret) {
+		free(*text);
+		*text = NULL;
+	}
+	return ret;
 }
 
 int plan_parse_file(const char *path, uint64_t max_duration_ms, struct plan *plan,
 		    struct flt_error *err)
 {
-	bool is_stdin = !strcmp(path, "-");
-	const char *name = is_stdin ? "<stdin>" : path;
+	const char *name = strcmp(path, "-") ? path : "<stdin>";
 	size_t len;
 	char *text;
-	int fd, ret;
+	int ret;
 
 	memset(plan, 0, sizeof(*plan));
 	flt_error_clear(err);
-	fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return file_error(err, name, "open", errno);
-	ret = read_plan(fd, name, &text, &len, err);
-	if (!is_stdin)
-		close(fd);
+	ret = read_whole_file(path, "plan", &text, &len, err);
 	if (!ret)
 		ret = plan_parse_string(name, text, len, max_duration_ms, plan, err);
 	free(text);

@@ -34,7 +34,8 @@ struct plan_pos {
 
 /* One element of a target's pods/cgroups/netns/interfaces list, exactly as the plan wrote it. */
 struct plan_target_id {
-	char *id;
+	char *id; /* a pod's UID once engine_expand_pods() ran */
+	char *pattern; /* the NAMESPACE/NAME or NAMESPACE/GLOB it was expanded from; else NULL */
 	enum target_kind kind;
 	struct plan_pos pos;
 };
@@ -111,6 +112,7 @@ struct plan {
 	char *file;	      /* as given on the command line, for messages */
 	char *name;	      /* metadata.name */
 	uint64_t duration_ms; /* spec.duration */
+	struct plan_pos duration_pos; /* of spec.duration's value (the node policy's refusals) */
 	struct plan_target *targets;
 	size_t ntargets;
 	struct plan_fault *faults;

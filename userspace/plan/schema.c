@@ -66,6 +66,8 @@ static int check_duration(struct parser *p, const struct field *field, yaml_node
 
 	(void)field;
 	quote_value(s, quoted, sizeof(quoted));
+	p->plan->duration_pos.line = value->start_mark.line + 1;
+	p->plan->duration_pos.col = value->start_mark.column + 1;
 	if (!ms)
 		return fail(p, value, "%s is zero: the duration must be greater than 0", quoted);
 	if (ms > p->max_duration_ms) {
@@ -136,11 +138,12 @@ const struct plan_target_id *find_target_id(const struct plan_target_id *ids, si
 /* What a target kind's ids are, how they are checked, and how messages name them. */
 static const struct {
 	int (*check)(const char *s, const char **why);
-	const char *what;     /* "pod uids": "expected a list of pod uids" */
+	const char *what;     /* "cgroup paths": "expected a list of cgroup paths" */
 	const char *if_empty; /* for an empty list */
 	const char *name;     /* one id: "pod \"...\" is already listed"; target_kind_name() */
 } target_kinds[] = {
-	[TARGET_POD] = {check_pod_uid, "pod uids", "give at least one pod uid", "pod"},
+	[TARGET_POD] = {check_pod_id, "pods (uids, NAMESPACE/NAME or NAMESPACE/GLOB)",
+			"give at least one pod", "pod"},
 	[TARGET_CGROUP] = {check_cgroup_path, "cgroup paths", "give at least one cgroup path",
 			   "cgroup"},
 	[TARGET_NETNS] = {check_netns_path, "netns paths", "give at least one netns path", "netns"},
@@ -211,6 +214,7 @@ int parse_id_list(struct parser *p, yaml_node_t *value, enum target_kind kind,
 			return err;
 		id = &(*ids)[*nids];
 		id->id = strdup(s);
+		id->pattern = NULL; /* engine_expand_pods() sets it */
 		if (!id->id)
 			return fail_out_of_memory(p);
 		id->kind = kind;
