@@ -71,6 +71,25 @@ char LICENSE[] SEC("license") = "GPL";
  */
 const volatile __u32 flt_netns_slot = 0;
 
+/*
+ * The node policy's protected CIDRs (rules.bpf.h, flt_protected()), set before load like the
+ * slot: a policy changes only with a new apply, which loads new programs. Kept as rodata, not
+ * in a map, so that with none the verifier drops the check altogether.
+ */
+const volatile __u32 flt_nprotect = 0;
+const volatile struct flt_cidr flt_protect_cidrs[FLT_MAX_PROTECT] = {};
+
+static __always_inline struct flt_protect flt_protect_list(void)
+{
+	struct flt_protect protect = {
+		/* rodata is never written after load: volatile only keeps clang from folding it */
+		.cidrs = (const struct flt_cidr *)flt_protect_cidrs,
+		.n = flt_nprotect,
+	};
+
+	return protect;
+}
+
 /* Userspace sets every max_entries below before load (or reuses another instance's fds). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -279,6 +298,7 @@ static __always_inline int flt_tc(struct __sk_buff *skb, __u8 hook_dir)
 		.netns_slot = flt_netns_slot,
 	};
 	const struct flt_iface *iface;
+	struct flt_protect protect = flt_protect_list();
 	struct flt_scratch *scratch;
 	__u8 dir = hook_dir;
 
@@ -291,8 +311,8 @@ static __always_inline int flt_tc(struct __sk_buff *skb, __u8 hook_dir)
 	/* The host end of a pod's veth receives what the pod sends. */
 	if (iface->flags & FLT_IFACE_SWAP)
 		dir = hook_dir == FLT_DIR_EGRESS ? FLT_DIR_INGRESS : FLT_DIR_EGRESS;
-	if (flt_packet_drops(&flt_rules, &flt_counters, skb, ETH_HLEN, iface->target_slot, dir,
-			     &scratch->shaping_rules))
+	if (flt_packet_drops(&flt_rules, &flt_counters, &protect, skb, ETH_HLEN,
+			     iface->target_slot, dir, &scratch->shaping_rules))
 		return TC_ACT_SHOT;
 	/*
 	 * No test of shaping_rules here: a branch on it would make the verifier tell apart every
@@ -335,13 +355,14 @@ static __always_inline __u32 flt_cg_slot_plus1(void)
 SEC("cgroup_skb/egress")
 int flt_cg_egress(struct __sk_buff *skb)
 {
+	struct flt_protect protect = flt_protect_list();
 	__u32 slot_plus1 = flt_cg_slot_plus1();
 	struct flt_scratch *scratch = flt_scratch_get(); /* its mask unused: shaping is tc's */
 
 	if (!slot_plus1 || !scratch)
 		return FLT_CG_PASS;
-	if (flt_packet_drops(&flt_rules, &flt_counters, skb, 0, slot_plus1 - 1, FLT_DIR_EGRESS,
-			     &scratch->shaping_rules))
+	if (flt_packet_drops(&flt_rules, &flt_counters, &protect, skb, 0, slot_plus1 - 1,
+			     FLT_DIR_EGRESS, &scratch->shaping_rules))
 		return FLT_CG_DROP_CN;
 	return FLT_CG_PASS;
 }
@@ -350,13 +371,14 @@ int flt_cg_egress(struct __sk_buff *skb)
 SEC("cgroup_skb/ingress")
 int flt_cg_ingress(struct __sk_buff *skb)
 {
+	struct flt_protect protect = flt_protect_list();
 	__u32 slot_plus1 = flt_cg_slot_plus1();
 	struct flt_scratch *scratch = flt_scratch_get(); /* its mask unused: shaping is tc's */
 
 	if (!slot_plus1 || !scratch)
 		return FLT_CG_PASS;
-	if (flt_packet_drops(&flt_rules, &flt_counters, skb, 0, slot_plus1 - 1, FLT_DIR_INGRESS,
-			     &scratch->shaping_rules))
+	if (flt_packet_drops(&flt_rules, &flt_counters, &protect, skb, 0, slot_plus1 - 1,
+			     FLT_DIR_INGRESS, &scratch->shaping_rules))
 		return FLT_CG_DROP;
 	return FLT_CG_PASS;
 }
@@ -368,13 +390,14 @@ int flt_cg_ingress(struct __sk_buff *skb)
 static __always_inline int flt_sock_addr(struct bpf_sock_addr *ctx, struct flt_flow *flow,
 					 bool send)
 {
+	struct flt_protect protect = flt_protect_list();
 	__u32 slot_plus1 = flt_cg_slot_plus1();
 	int err;
 
 	if (!slot_plus1)
 		return FLT_SOCK_ALLOW;
 	flt_parse_sock_addr_port(ctx, flow);
-	err = flt_connect_errno(&flt_rules, &flt_counters, slot_plus1 - 1, flow, send);
+	err = flt_connect_errno(&flt_rules, &flt_counters, &protect, slot_plus1 - 1, flow, send);
 	if (!err)
 		return FLT_SOCK_ALLOW;
 	bpf_set_retval(-err);

@@ -17,6 +17,7 @@
 #define FLT_MAX_RULES 16 /* rules (faults) per target */
 #define FLT_MAX_CIDRS 8 /* CIDRs per rule */
 #define FLT_MAX_PORTS 8 /* port ranges per rule, for ports and for localPorts each */
+#define FLT_MAX_PROTECT 16 /* the node policy's protected CIDRs (fault.bpf.c's flt_protect) */
 
 /* Direction, relative to the target: egress is traffic leaving the target. */
 #define FLT_DIR_EGRESS 1

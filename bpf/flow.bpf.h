@@ -62,23 +62,29 @@ static __always_inline bool flt_port_in(const struct flt_port_range *ranges, __u
 	return false;
 }
 
+/* Whether the flow's peer address is inside the one CIDR c. */
+static __always_inline bool flt_cidr_has(const struct flt_cidr *c, const struct flt_flow *flow)
+{
+	__u32 diff;
+
+	if (c->family != flow->family)
+		return false;
+	diff = (flow->peer_addr[0] & c->mask[0]) ^ c->addr[0];
+	if (c->family == FLT_AF_INET6) {
+		diff |= (flow->peer_addr[1] & c->mask[1]) ^ c->addr[1];
+		diff |= (flow->peer_addr[2] & c->mask[2]) ^ c->addr[2];
+		diff |= (flow->peer_addr[3] & c->mask[3]) ^ c->addr[3];
+	}
+	return !diff;
+}
+
 static __always_inline bool flt_cidr_in(const struct flt_cidr *cidrs, __u8 ncidrs,
 					const struct flt_flow *flow)
 {
-	const struct flt_cidr *c;
-	__u32 i, diff;
+	__u32 i;
 
 	for (i = 0; i < FLT_MAX_CIDRS && i < ncidrs; i++) {
-		c = &cidrs[i];
-		if (c->family != flow->family)
-			continue;
-		diff = (flow->peer_addr[0] & c->mask[0]) ^ c->addr[0];
-		if (c->family == FLT_AF_INET6) {
-			diff |= (flow->peer_addr[1] & c->mask[1]) ^ c->addr[1];
-			diff |= (flow->peer_addr[2] & c->mask[2]) ^ c->addr[2];
-			diff |= (flow->peer_addr[3] & c->mask[3]) ^ c->addr[3];
-		}
-		if (!diff)
+		if (flt_cidr_has(&cidrs[i], flow))
 			return true;
 	}
 	return false;

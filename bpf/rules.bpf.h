@@ -56,6 +56,30 @@ __noinline int flt_rule_matches(const struct flt_rule *rule, __u32 dir, const st
 	return 1;
 }
 
+/*
+ * The node policy's protected CIDRs (docs/policy.md): traffic whose peer is in one of them is
+ * never matched, counted, dropped, rejected or shaped by any rule. The list is the object's
+ * rodata, set before load: with nprotect a rodata 0 the verifier knows the callers' test
+ * "nprotect && ..." is false and removes the scan, so a node without a policy pays nothing;
+ * with n CIDRs a packet costs at most n compares of one to four words, before any rule.
+ */
+struct flt_protect {
+	const struct flt_cidr *cidrs; /* FLT_MAX_PROTECT of them */
+	__u32 n;
+};
+
+static __always_inline bool flt_protected(const struct flt_protect *protect,
+					  const struct flt_flow *flow)
+{
+	__u32 i;
+
+	for (i = 0; i < FLT_MAX_PROTECT && i < protect->n; i++) {
+		if (flt_cidr_has(&protect->cidrs[i], flow))
+			return true;
+	}
+	return false;
+}
+
 static __always_inline struct flt_counters *flt_counters_of(void *counters_map, __u32 slot,
 							    __u32 rule_index)
 {
@@ -65,7 +89,8 @@ static __always_inline struct flt_counters *flt_counters_of(void *counters_map, 
 }
 
 /*
- * The verdict of the packet hooks: true drops. Every matching, unexpired rule counts the packet
+ * The verdict of the packet hooks: true drops. Traffic of a protected peer (flt_protected())
+ * is passed before any rule sees it. Every matching, unexpired rule counts the packet
  * (a GSO skb counts once, and loss applies to it whole, as netem's does); the first rule that
  * drops it counts the drop and no later rule draws a random number. *shaping_rules gets bit i
  * for each matching, unexpired rule i that delays, limits or steers (FLT_SHAPING_ACTS): the tc
@@ -83,6 +108,7 @@ static __always_inline struct flt_counters *flt_counters_of(void *counters_map, 
  * cgroup hook interrupted on the same CPU by one for the same rule, costing one count at worst.
  */
 static __always_inline bool flt_packet_drops(void *rules_map, void *counters_map,
+					     const struct flt_protect *protect,
 					     struct __sk_buff *skb, __u32 l3_off, __u32 slot,
 					     __u8 dir, __u32 *shaping_rules)
 {
@@ -101,6 +127,8 @@ static __always_inline bool flt_packet_drops(void *rules_map, void *counters_map
 	if (!nrules)
 		return false;
 	if (flt_parse(skb, l3_off, dir, &flow))
+		return false;
+	if (protect->n && flt_protected(protect, &flow))
 		return false;
 
 	now_ns = bpf_ktime_get_ns();
@@ -137,7 +165,8 @@ static __always_inline bool flt_packet_drops(void *rules_map, void *counters_map
  * sendmsg() (send true) and as rejected_connects for a connect(); the packets of an allowed
  * connection are counted by the packet hooks.
  */
-static __always_inline int flt_connect_errno(void *rules_map, void *counters_map, __u32 slot,
+static __always_inline int flt_connect_errno(void *rules_map, void *counters_map,
+					     const struct flt_protect *protect, __u32 slot,
 					     const struct flt_flow *flow, bool send)
 {
 	const struct flt_target_rules *target;
@@ -151,6 +180,8 @@ static __always_inline int flt_connect_errno(void *rules_map, void *counters_map
 		return 0;
 	nrules = target->nrules;
 	if (!nrules)
+		return 0;
+	if (protect->n && flt_protected(protect, flow))
 		return 0;
 
 	now_ns = bpf_ktime_get_ns();

@@ -15,7 +15,7 @@ uint64_t rule_loss_threshold(double percent)
 	return (uint64_t)llround(percent / 100.0 * 4294967296.0);
 }
 
-static void cidr_encode(const struct plan_cidr *in, struct flt_cidr *out)
+void rule_cidr_encode(const struct plan_cidr *in, struct flt_cidr *out)
 {
 	uint8_t mask[16] = { 0 };
 	unsigned int bits = in->prefix_len, i;
@@ -69,7 +69,7 @@ void rule_encode(const struct plan_fault *fault, uint64_t deadline_ns, uint32_t 
 	if (fault->actions & FLT_ACT_REJECT)
 		rule->reject_errno = (uint16_t)fault->reject_errno;
 	for (i = 0; i < fault->ncidrs && i < FLT_MAX_CIDRS; i++)
-		cidr_encode(&fault->cidrs[i], &rule->cidrs[i]);
+		rule_cidr_encode(&fault->cidrs[i], &rule->cidrs[i]);
 	rule->ncidrs = (uint8_t)i;
 	rule->nports = ranges_encode(fault->ports, fault->nports, rule->ports);
 	rule->nlocal_ports = ranges_encode(fault->local_ports, fault->nlocal_ports, rule->local_ports);

@@ -8,6 +8,9 @@
 #include "fault.h"
 #include "plan/plan.h"
 
+/* A CIDR as the programs compare it (also the node policy's protected CIDRs). */
+void rule_cidr_encode(const struct plan_cidr *in, struct flt_cidr *out);
+
 /* loss percent (0 < p <= 100) -> threshold for bpf_get_prandom_u32(): 100% is 2^32 (always). */
 uint64_t rule_loss_threshold(double percent);
 

@@ -38,6 +38,19 @@ struct parser {
 	struct fault_refs *refs; /* one per plan->faults element */
 };
 
+/* ---- loading (load.c): shared by plans and the node policy --------------------------------- */
+
+/*
+ * The whole file at path ("-": standard input), at most 1 MiB, into *text (malloc'ed, *len
+ * bytes); what ("plan", "policy") names it in messages. 0, or -errno with err set.
+ */
+int read_whole_file(const char *path, const char *what, char **text, size_t *len,
+		    struct flt_error *err);
+
+/* The one yaml document of text into doc (yaml_document_delete() it), or a positioned error. */
+int load_yaml_document(struct parser *p, const char *text, size_t len, const char *what,
+		       yaml_document_t *doc);
+
 /* ---- errors ------------------------------------------------------------------------------- */
 
 /* An error at mark about field ("(root)", "yaml" or a path), once: later ones are dropped. */
