@@ -23,6 +23,8 @@
 #define META_TMP_PIN "flt_meta_new" /* bpffs refuses names with a dot */
 #define META_MAX_BYTES (4U << 20)
 #define DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+#define FROZEN_DIR "frozen"
+#define SEEN_PIN "agent_seen"
 
 static void plan_fd_forget(struct state_store *st);
 
@@ -396,6 +398,13 @@ int state_plan_remove(struct state_store *st, const char *name)
 	return err;
 }
 
+static bool root_entry_exists(struct state_store *st, const char *name)
+{
+	struct stat sb;
+
+	return st->root_fd >= 0 && !fstatat(st->root_fd, name, &sb, AT_SYMLINK_NOFOLLOW);
+}
+
 void state_tidy(struct state_store *st)
 {
 	char path[PATH_MAX], *slash;
@@ -419,10 +428,75 @@ void state_tidy(struct state_store *st)
 			close(fd);
 		}
 	}
+	/* the frozen marker and the agent's memory outlive the plans: the root stays for them */
+	if (state_frozen(st) || root_entry_exists(st, SEEN_PIN))
+		return;
 	snprintf(path, sizeof(path), "%s", st->root);
 	slash = strrchr(path, '/');
 	if (slash && st->lock_fd >= 0 && !unlinkat(st->lock_fd, slash + 1, AT_REMOVEDIR)) {
 		close(st->root_fd);
 		st->root_fd = -1;
 	}
+}
+
+int state_frozen_set(struct state_store *st, bool frozen)
+{
+	if (!frozen) {
+		if (st->root_fd >= 0 && unlinkat(st->root_fd, FROZEN_DIR, AT_REMOVEDIR) &&
+		    errno != ENOENT)
+			return -errno;
+		return 0;
+	}
+	if (st->root_fd < 0)
+		return -ENOENT;
+	if (mkdirat(st->root_fd, FROZEN_DIR, 0700) && errno != EEXIST)
+		return -errno;
+	/* a pin of that name (not ours) would leave the node unfrozen: say so */
+	return state_frozen(st) ? 0 : -ENOTDIR;
+}
+
+bool state_frozen(struct state_store *st)
+{
+	struct stat sb;
+
+	return st->root_fd >= 0 && !fstatat(st->root_fd, FROZEN_DIR, &sb, AT_SYMLINK_NOFOLLOW) &&
+	       S_ISDIR(sb.st_mode);
+}
+
+int state_seen_open(struct state_store *st, bool create)
+{
+	struct bpf_map_info info = {};
+	uint32_t info_len = sizeof(info);
+	char pin[PATH_MAX];
+	struct stat sb;
+	int fd, err;
+
+	if (st->root_fd < 0)
+		return -ENOENT;
+	err = state_root_path(st, SEEN_PIN, pin, sizeof(pin));
+	if (err)
+		return err;
+	/* bpf_obj_get() follows symlinks (bpffs has them): only a pin itself is ours */
+	if (!fstatat(st->root_fd, SEEN_PIN, &sb, AT_SYMLINK_NOFOLLOW)) {
+		if (!S_ISREG(sb.st_mode))
+			return -EBADMSG;
+		fd = bpf_obj_get(pin);
+	} else if (errno == ENOENT && create) {
+		fd = state_map_create_pinned(BPF_MAP_TYPE_LRU_HASH, "flt_agent_seen",
+					     sizeof(uint64_t), sizeof(uint64_t), STATE_SEEN_MAX,
+					     pin);
+	} else {
+		return -errno;
+	}
+	if (fd < 0)
+		return fd;
+	err = bpf_map_get_info_by_fd(fd, &info, &info_len);
+	if (!err && (info.type != BPF_MAP_TYPE_LRU_HASH || info.key_size != sizeof(uint64_t) ||
+		     info.value_size != sizeof(uint64_t)))
+		err = -EBADMSG;
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
 }

@@ -4,6 +4,8 @@
  *   <root>/plans/<name>/flt_meta   the plan's description (struct state_desc), written first
  *   <root>/plans/<name>/...        its pinned maps and links
  *   <root>/clsact                  the clsact qdiscs faultline created, counted by their users
+ *   <root>/frozen                  a folder: the node is frozen (faultline freeze), no plan applies
+ *   <root>/agent_seen              the agent's memory: the plan contents it applied (LRU hash)
  * root is $FAULTLINE_PIN_DIR or /sys/fs/bpf/faultline. Everything under it is reached with
  * openat() and O_NOFOLLOW from the root's directory fd, and a plan name is only ever one valid
  * path component ([a-z0-9-], 1..63): nothing outside the root is touched.
@@ -76,8 +78,29 @@ int state_root_path(struct state_store *st, const char *file, char *buf, size_t 
 /* Remove every pin in plans/<name> and the folder itself. */
 int state_plan_remove(struct state_store *st, const char *name);
 
-/* With no plan left, remove plans/ and the root too, and the clsact registry if it counts nobody. */
+/*
+ * With no plan left, remove plans/ and the clsact registry if it counts nobody, and the root too
+ * unless the node is frozen or the agent's memory is in it.
+ */
 void state_tidy(struct state_store *st);
+
+/*
+ * The frozen marker: a folder <root>/frozen (bpffs holds only pins and folders), so that it
+ * outlives every process. Setting it needs the root (a store opened with create); clearing it
+ * when absent, or with no root, is 0. -errno.
+ */
+int state_frozen_set(struct state_store *st, bool frozen);
+bool state_frozen(struct state_store *st);
+
+/*
+ * The agent's memory, <root>/agent_seen: an LRU hash of STATE_SEEN_MAX entries, key a __u64 (a
+ * hash of a plan file's name and content), value a __u64 (unix ms when it was applied); past
+ * STATE_SEEN_MAX the kernel forgets the least recently used. Its fd, or -ENOENT when it does not
+ * exist and create is false (create needs a store opened with create); -EBADMSG when a pin of
+ * that name is not such a map.
+ */
+#define STATE_SEEN_MAX 4096
+int state_seen_open(struct state_store *st, bool create);
 
 /* A map created and pinned at pin; its fd. */
 int state_map_create_pinned(int type, const char *name, uint32_t key_size, uint32_t value_size,
