@@ -7,7 +7,7 @@ CLANG ?= clang
 BPFTOOL ?= bpftool
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.1.0)
 
-PKGS := libbpf libelf zlib libnl-3.0 libnl-route-3.0 libmnl yaml-0.1 json-c
+PKGS := libbpf libelf zlib libnl-3.0 libnl-route-3.0 libmnl yaml-0.1 json-c libmicrohttpd
 # Messages and paths are built with snprintf into bounded buffers on purpose: truncation is safe.
 WARN := -Wall -Wextra -Werror -Wno-format-truncation
 CFLAGS ?= -O2 -g

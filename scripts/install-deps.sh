@@ -8,7 +8,8 @@ set -euo pipefail
 backports_pkgs=(libbpf-dev bpftool linux-libc-dev)
 main_pkgs=(make gcc clang llvm pkg-config libelf-dev zlib1g-dev libnl-3-dev libnl-route-3-dev
 	libmnl-dev libyaml-dev libjson-c-dev libcmocka-dev iproute2 iperf3 procps kmod
-	util-linux jq strace bpftrace libjs-chart.js)
+	util-linux jq strace bpftrace libjs-chart.js libmicrohttpd-dev prometheus
+	python3-yaml python3-jsonschema)
 # chromium: tests/integration/report_common.sh draws report.html headless
 vm_pkgs=(qemu-system-x86 busybox-static cpio xz-utils kmod chromium)
 
