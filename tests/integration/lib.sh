@@ -10,7 +10,11 @@
 #                            svc_serve starts fltnet servers in it
 #   pods                     pod_create a ... makes simpod pod t<PID>-a and sets $a_uid, $a_ip4,
 #                            $a_ip6, $a_ns (its netns name), $a_veth (host end), $a_cg (pod cgroup
-#                            dir), $a_name; in_pod a CMD runs CMD in its cgroup and netns
+#                            dir), $a_name, $a_podns and $a_podname (its Kubernetes namespace
+#                            and name: simpod's --namespace and --name, pod_create passes them);
+#                            in_pod a CMD runs CMD in its cgroup and netns
+#   FAULTLINE_POD_LOG_DIR    $TEST_TMP/pods: the pods' kubelet log folders (NS_NAME_UID), so
+#                            tests never write the host's /var/log/pods
 #   FAULTLINE_PIN_DIR        /sys/fs/bpf/faultline-test-<PID>, so tests never see other state
 #   CGROUP_ROOT              /faultline-test-<PID>: every cgroup of the test is under it
 #   TEST_TMP                 a temporary directory for plans and outputs
@@ -214,6 +218,8 @@ pod_create() {
 		"${var}_ns=$ns"
 	declare -g "${var}_veth=$(in_node "$SIMPOD" show "$name" host_veth)"
 	declare -g "${var}_cg=$(in_node "$SIMPOD" show "$name" pod_dir)"
+	declare -g "${var}_podns=$(in_node "$SIMPOD" show "$name" podns)"
+	declare -g "${var}_podname=$(in_node "$SIMPOD" show "$name" podname)"
 	log "pod $var: $line (host veth $(in_node "$SIMPOD" show "$name" host_veth))"
 }
 
@@ -510,6 +516,8 @@ lib_setup() {
 	trap 'exit 143' TERM
 	TEST_TMP=$(mktemp -d "/tmp/faultline-$TEST_NAME.XXXXXX") || fail "mktemp"
 	chmod 755 "$TEST_TMP"
+	export FAULTLINE_POD_LOG_DIR=$TEST_TMP/pods
+	mkdir "$FAULTLINE_POD_LOG_DIR" || fail "mkdir $FAULTLINE_POD_LOG_DIR"
 	LIB_READY=1
 
 	ip netns add "$NODE_NS" 2>/dev/null || skip "cannot create a network namespace"

@@ -5,18 +5,63 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "kernel/podnames.h"
 #include "plan/plan.h"
+#include "plan/policy.h"
 #include "plan/values.h"
 
-static void print_slot(struct out *o, const struct engine_apply_result *res,
-		       const struct engine_slot *s)
+/* The plan's id that slot s is for: its pattern says what a name or glob expanded to. */
+static const struct plan_target_id *slot_id(const struct plan *plan, const struct engine_slot *s)
+{
+	size_t t, i;
+
+	for (t = 0; t < plan->ntargets; t++) {
+		if (strcmp(plan->targets[t].name, s->target))
+			continue;
+		for (i = 0; i < plan->targets[t].nids; i++)
+			if (!strcmp(plan->targets[t].ids[i].id, s->id) &&
+			    !strcmp(target_kind_name(plan->targets[t].ids[i].kind), s->kind))
+				return &plan->targets[t].ids[i];
+	}
+	return NULL;
+}
+
+/*
+ * A pod as "pod shop/checkout-1 (UID), from shop/checkout-*"; in JSON "namespace", "pod"
+ * (null when no folder of /var/log/pods names it) and "pattern" (null for a UID as written).
+ */
+static void print_slot_id(struct out *o, const struct plan *plan, const struct engine_slot *s)
+{
+	const struct plan_target_id *id = slot_id(plan, s);
+	const char *pattern = id ? id->pattern : NULL;
+	struct pod_name pn;
+
+	out_string(o, "kind", " %s", s->kind);
+	if (strcmp(s->kind, "pod")) {
+		out_string(o, "id", " %s", s->id);
+		return;
+	}
+	if (pod_name_of(s->id, &pn)) {
+		out_string(o, "id", " %s", s->id);
+		out_string(o, "namespace", NULL, NULL);
+		out_string(o, "pod", NULL, NULL);
+	} else {
+		out_string(o, "namespace", " %s/", pn.ns);
+		out_string(o, "pod", "%s", pn.name);
+		out_string(o, "id", " (%s)", s->id);
+	}
+	out_string(o, "pattern", pattern ? ", from %s" : NULL, pattern);
+}
+
+static void print_slot(struct out *o, const struct plan *plan,
+		       const struct engine_apply_result *res, const struct engine_slot *s)
 {
 	size_t i;
 
 	out_object_begin(o, NULL);
 	out_string(o, "target", "  %s", s->target);
-	out_string(o, "kind", " %s", s->kind);
-	out_string(o, "id", " %s:\n", s->id);
+	print_slot_id(o, plan, s);
+	out_text(o, ":\n");
 	out_array_begin(o, "hooks");
 	for (i = 0; i < s->nhooks; i++) {
 		const struct engine_hook *h = &s->hooks[i];
@@ -104,7 +149,7 @@ static void print_result(struct out *o, const struct plan *plan,
 	print_id_counts(o, res);
 	out_array_begin(o, "attachments");
 	for (i = 0; i < res->nslots; i++)
-		print_slot(o, res, &res->slots[i]);
+		print_slot(o, plan, res, &res->slots[i]);
 	out_array_end(o);
 	out_object_end(o);
 	out_end(o);
@@ -145,6 +190,7 @@ static int refuse_run_sections(const struct cmd_opts *opts, const struct plan *p
 int cmd_apply(const struct cmd_opts *opts)
 {
 	struct engine_apply_result res;
+	struct policy policy = { 0 };
 	struct plan plan = { 0 };
 	struct flt_error err;
 	int status;
@@ -155,7 +201,13 @@ int cmd_apply(const struct cmd_opts *opts)
 	}
 	if (plan_parse_file(opts->argv[0], opts->max_duration_ms, &plan, &err))
 		return cmd_fail(opts, &err);
-	status = refuse_run_sections(opts, &plan);
+	/* the node policy before anything changes: engine_apply() checks the plan against it */
+	/* names to UIDs first: the policy counts the pods they expand to, the dry run shows them */
+	status = engine_expand_pods(&plan, &err) ? cmd_fail(opts, &err) : 0;
+	if (!status)
+		status = cmd_policy(opts, &policy);
+	if (!status)
+		status = refuse_run_sections(opts, &plan);
 	if (!status)
 		status = cmd_begin(opts, "apply");
 	if (!status) {
@@ -167,6 +219,8 @@ int cmd_apply(const struct cmd_opts *opts)
 		}
 	}
 	plan_free(&plan);
+	engine_set_policy(NULL);
+	policy_free(&policy);
 	return status;
 }
 

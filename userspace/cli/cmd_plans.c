@@ -2,6 +2,7 @@
 /* faultline status and revert, and the sweep every command but probe and lint starts with. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli/commands.h"
 #include "common/log.h"
@@ -31,9 +32,22 @@ static void print_fault(struct out *o, const struct engine_fault_status *f)
 	out_string(o, "target", " (target %s)\n", f->target);
 	out_array_begin(o, "targets");
 	for (t = 0; t < f->ntargets; t++) {
+		const struct engine_target_status *ts = &f->targets[t];
+
 		out_object_begin(o, NULL);
-		out_string(o, "kind", "    %-9s", f->targets[t].kind);
-		out_string(o, "id", " %s", f->targets[t].id);
+		out_string(o, "kind", "    %-9s", ts->kind);
+		if (strcmp(ts->kind, "pod")) {
+			out_string(o, "id", " %s", ts->id);
+		} else if (!ts->pod_namespace[0]) {
+			/* no folder of /var/log/pods names it: the UID alone, null names */
+			out_string(o, "id", " %s", ts->id);
+			out_string(o, "namespace", NULL, NULL);
+			out_string(o, "pod", NULL, NULL);
+		} else {
+			out_string(o, "namespace", " %s/", ts->pod_namespace);
+			out_string(o, "pod", "%s", ts->pod_name);
+			out_string(o, "id", " (%s)", ts->id);
+		}
 		out_bool(o, "gone", NULL, f->targets[t].gone);
 		out_text(o, "%s:", f->targets[t].gone ? " (gone)" : "");
 		print_counters(o, &f->targets[t].counters);
@@ -144,6 +158,7 @@ int cmd_status(const struct cmd_opts *opts)
 	const char *name = opts->argc == 1 ? opts->argv[0] : NULL;
 	struct engine_plans plans;
 	struct flt_error err;
+	bool frozen;
 	size_t i;
 	int status;
 
@@ -156,9 +171,12 @@ int cmd_status(const struct cmd_opts *opts)
 	status = cmd_begin(opts, "status");
 	if (status)
 		return status;
-	if (engine_status(name, &plans, &err))
+	if (engine_frozen(&frozen, &err) || engine_status(name, &plans, &err))
 		return cmd_fail(opts, &err);
 	out_object_begin(opts->out, NULL);
+	out_bool(opts->out, "frozen", NULL, frozen);
+	if (frozen)
+		out_text(opts->out, "node frozen: new plans are refused (faultline unfreeze)\n");
 	out_array_begin(opts->out, "plans");
 	for (i = 0; i < plans.n; i++)
 		print_plan(opts->out, &plans.plans[i], false);

@@ -18,6 +18,7 @@
 #include "cli/signals.h"
 #include "cli/trace_print.h"
 #include "experiment/run.h"
+#include "plan/policy.h"
 #include "plan/values.h"
 #include "report/html.h"
 
@@ -171,6 +172,7 @@ int cmd_run(const struct cmd_opts *opts)
 	struct experiment_hooks hooks = {
 		.wait = run_wait, .interval = run_interval, .event = run_event, .ctx = &ctx,
 	};
+	struct policy policy = { 0 };
 	struct plan plan = { 0 };
 	char dir[PATH_MAX];
 	bool prepared = false, signals_set = false, made_dir = false;
@@ -185,9 +187,21 @@ int cmd_run(const struct cmd_opts *opts)
 	/* the whole plan first: nothing is traced or changed for a plan that is wrong */
 	if (plan_parse_file(opts->argv[0], opts->max_duration_ms, &plan, &err))
 		return cmd_fail(opts, &err);
+	/* names to UIDs: the rest of the run, its report included, deals in UIDs */
+	status = engine_expand_pods(&plan, &err) ? cmd_fail(opts, &err) : 0;
+	if (status)
+		goto out;
+	status = cmd_policy(opts, &policy);
+	if (status)
+		goto out;
 	status = cmd_begin(opts, "run");
 	if (status)
 		goto out;
+	/* refused before the baseline is traced, not when the fault phase applies the plan */
+	if (engine_policy_check(&plan, &err)) {
+		status = cmd_fail(opts, &err);
+		goto out;
+	}
 	if (experiment_prepare(&plan, &eopts, &r, &err) ||
 	    report_dir(opts, &plan, dir, sizeof(dir), &made_dir, &err)) {
 		status = cmd_fail(opts, &err);
@@ -217,5 +231,7 @@ out:
 	if (prepared)
 		experiment_result_free(&r);
 	plan_free(&plan);
+	engine_set_policy(NULL);
+	policy_free(&policy);
 	return status;
 }

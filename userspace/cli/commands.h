@@ -31,6 +31,12 @@ struct cmd_opts {
 	const char *report_dir; /* NULL: ./faultline-run-NAME-TIMESTAMP */
 	/* report */
 	const char *output; /* -o FILE.html; NULL: beside RUN.json */
+	/* agent */
+	const char *plans_dir;
+	const char *listen; /* NULL: no HTTP server */
+	bool keep_on_exit;
+	/* apply, run, agent: --policy FILE; NULL: POLICY_DEFAULT_FILE when it exists */
+	const char *policy_file;
 	int argc; /* positional arguments after the command */
 	char **argv;
 };
@@ -43,6 +49,17 @@ int cmd_probe(const struct cmd_opts *opts);
 int cmd_trace(const struct cmd_opts *opts);
 int cmd_run(const struct cmd_opts *opts);
 int cmd_report(const struct cmd_opts *opts);
+int cmd_agent(const struct cmd_opts *opts);
+int cmd_freeze(const struct cmd_opts *opts);
+int cmd_unfreeze(const struct cmd_opts *opts);
+
+/*
+ * Load the node policy (opts->policy_file, or POLICY_DEFAULT_FILE when that exists) into p and
+ * hand it to the engine (engine_set_policy): 0, or the exit status with the error printed. p is
+ * freed with policy_free() once the command is done.
+ */
+struct policy;
+int cmd_policy(const struct cmd_opts *opts, struct policy *p);
 
 /*
  * What apply, status and revert do first: check privileges (command names the command in the

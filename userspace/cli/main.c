@@ -26,6 +26,10 @@ enum {
 	OPT_RECOVERY = 1 << 9,
 	OPT_REPORT = 1 << 10,
 	OPT_OUTPUT = 1 << 11,
+	OPT_PLANS = 1 << 12,
+	OPT_LISTEN = 1 << 13,
+	OPT_POLICY = 1 << 14,
+	OPT_ON_EXIT = 1 << 15,
 };
 
 #define TRACE_TOP_DEFAULT 10
@@ -37,8 +41,8 @@ static const struct command {
 	unsigned int options; /* OPT_* it accepts besides the global ones */
 	const char *usage;
 } commands[] = {
-	{ "apply", cmd_apply, OPT_DRY_RUN | OPT_MAX_DURATION,
-	  "apply PLAN [--dry-run] [--max-duration DURATION]" },
+	{ "apply", cmd_apply, OPT_DRY_RUN | OPT_MAX_DURATION | OPT_POLICY,
+	  "apply PLAN [--dry-run] [--max-duration DURATION] [--policy FILE]" },
 	{ "lint", cmd_lint, OPT_MAX_DURATION, "lint PLAN... [--max-duration DURATION]" },
 	{ "status", cmd_status, 0, "status [NAME]" },
 	{ "revert", cmd_revert, OPT_ALL, "revert NAME | revert --all" },
@@ -46,10 +50,17 @@ static const struct command {
 	{ "trace", cmd_trace, OPT_ALL_PODS | OPT_FOR | OPT_INTERVAL | OPT_TOP | OPT_SYSCALLS,
 	  "trace [TARGET...] [--all-pods] [--for DURATION] [--interval DURATION] [--top N]\n"
 	  "                  [--syscalls NAME,...]" },
-	{ "run", cmd_run, OPT_BASELINE | OPT_RECOVERY | OPT_INTERVAL | OPT_REPORT | OPT_MAX_DURATION,
+	{ "run", cmd_run,
+	  OPT_BASELINE | OPT_RECOVERY | OPT_INTERVAL | OPT_REPORT | OPT_MAX_DURATION | OPT_POLICY,
 	  "run PLAN [--baseline DURATION] [--recovery DURATION] [--interval DURATION]\n"
-	  "                  [--report DIR] [--max-duration DURATION]" },
+	  "                  [--report DIR] [--max-duration DURATION] [--policy FILE]" },
 	{ "report", cmd_report, OPT_OUTPUT, "report RUN.json [-o FILE.html]" },
+	{ "agent", cmd_agent,
+	  OPT_PLANS | OPT_LISTEN | OPT_POLICY | OPT_INTERVAL | OPT_ON_EXIT | OPT_MAX_DURATION,
+	  "agent --plans DIR [--listen ADDR:PORT] [--policy FILE] [--interval DURATION]\n"
+	  "                  [--on-exit revert|keep] [--max-duration DURATION]" },
+	{ "freeze", cmd_freeze, 0, "freeze" },
+	{ "unfreeze", cmd_unfreeze, 0, "unfreeze" },
 };
 
 static const char options_help[] =
@@ -70,6 +81,13 @@ static const char options_help[] =
 	"      --report DIR       run: write report.json and report.html into DIR\n"
 	"                         (default ./faultline-run-NAME-TIMESTAMP)\n"
 	"  -o, --output FILE      report: the HTML file to write (default: beside RUN.json)\n"
+	"      --plans DIR        agent: apply the plan files of DIR (a ConfigMap volume)\n"
+	"      --listen ADDR:PORT agent: serve /metrics, /healthz and /status over HTTP\n"
+	"      --interval D       agent: rescan DIR and read counters every D (default 1s)\n"
+	"      --on-exit WHAT     agent: at SIGTERM revert its plans (revert, the default) or\n"
+	"                         leave them to their deadlines (keep)\n"
+	"      --policy FILE      apply, run, agent: the node policy (default\n"
+	"                         /etc/faultline/policy.yaml, if it exists)\n"
 	"  -h, --help             this help\n"
 	"  -V, --version          the version\n"
 	"\nPLAN may be - for standard input. lint and probe need no privileges.\n"
@@ -81,7 +99,7 @@ static const char options_help[] =
 
 static void usage(struct out *o, FILE *f)
 {
-	char text[4096];
+	char text[8192];
 	size_t i, n;
 
 	n = (size_t)snprintf(text, sizeof(text), "Usage: faultline [OPTIONS] COMMAND [ARGS]\n\n"
@@ -181,6 +199,10 @@ static int run(int argc, char **argv, struct out *o)
 		{ "recovery", required_argument, NULL, 'R' },
 		{ "report", required_argument, NULL, 'r' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "plans", required_argument, NULL, 'D' },
+		{ "listen", required_argument, NULL, 'L' },
+		{ "policy", required_argument, NULL, 'Y' },
+		{ "on-exit", required_argument, NULL, 'E' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cmd_opts opts = { .out = o, .max_duration_ms = PLAN_DEFAULT_MAX_DURATION_MS,
@@ -265,6 +287,26 @@ static int run(int argc, char **argv, struct out *o)
 		case 'o':
 			given |= OPT_OUTPUT;
 			opts.output = optarg;
+			break;
+		case 'D':
+			given |= OPT_PLANS;
+			opts.plans_dir = optarg;
+			break;
+		case 'L':
+			given |= OPT_LISTEN;
+			opts.listen = optarg;
+			break;
+		case 'Y':
+			given |= OPT_POLICY;
+			opts.policy_file = optarg;
+			break;
+		case 'E':
+			given |= OPT_ON_EXIT;
+			if (strcmp(optarg, "keep") && strcmp(optarg, "revert")) {
+				out_error_msg(o, "--on-exit: expected revert or keep, not '%s'", optarg);
+				return 2;
+			}
+			opts.keep_on_exit = !strcmp(optarg, "keep");
 			break;
 		default:
 			return usage_error(o, "unknown option", argv[optind - 1]);

@@ -69,6 +69,23 @@ static size_t total_ifaces(const struct apply *ap)
 	return n;
 }
 
+/*
+ * The node policy's protected CIDRs into the programs' rodata (bpf/fault.bpf.c): their traffic
+ * is passed before any rule. The policy parser keeps at most FLT_MAX_PROTECT of them.
+ */
+static void set_protected_cidrs(struct fault_bpf *skel)
+{
+	const struct policy *policy = engine_policy();
+	struct flt_cidr cidr;
+	size_t i;
+
+	for (i = 0; policy && i < policy->ncidrs && i < FLT_MAX_PROTECT; i++) {
+		rule_cidr_encode(&policy->cidrs[i], &cidr);
+		skel->rodata->flt_protect_cidrs[i] = cidr;
+	}
+	skel->rodata->flt_nprotect = (uint32_t)i;
+}
+
 /* Open and load the tc and cgroup programs for netns slot k; slot 0 creates the maps. */
 static int load_instance(struct apply *ap, uint32_t k, struct flt_error *why)
 {
@@ -82,6 +99,7 @@ static int load_instance(struct apply *ap, uint32_t k, struct flt_error *why)
 		return -errno;
 	ap->skels[k] = skel;
 	skel->rodata->flt_netns_slot = k;
+	set_protected_cidrs(skel);
 	bpf_object__for_each_program(prog, skel->obj)
 		bpf_program__set_autoload(prog, false);
 	for (i = 0; i < ap->nslots; i++) {
@@ -644,6 +662,10 @@ int engine_apply(const struct plan *plan, bool dry_run, struct engine_apply_resu
 	memset(res, 0, sizeof(*res));
 	flt_error_clear(err);
 	ap.store.root_fd = ap.store.plans_fd = ap.store.lock_fd = ap.store.plan_fd = -1;
+	/* the node policy first: a plan it refuses changes nothing, whichever front end asks */
+	ret = engine_policy_check(plan, err);
+	if (ret)
+		goto out;
 	ret = netns_ino_of("/proc/thread-self/ns/net", &ap.own_netns_ino);
 	if (ret) {
 		ret = flt_fail(err, FLT_ERR_SYSTEM, -ret, "cannot read faultline's network namespace: "
@@ -658,6 +680,11 @@ int engine_apply(const struct plan *plan, bool dry_run, struct engine_apply_resu
 	ret = state_open(&ap.store, !dry_run, err);
 	if (ret)
 		goto out;
+	if (state_frozen(&ap.store)) { /* checked under the lock that engine_freeze() takes */
+		ret = flt_fail(err, FLT_ERR_INPUT, EPERM, "plan %s: node is frozen: faultline "
+			       "unfreeze lets plans apply again", plan->name);
+		goto out;
+	}
 	if (state_plan_exists(&ap.store, plan->name)) {
 		ret = flt_fail(err, FLT_ERR_INPUT, EEXIST, "plan %s: a plan of that name is active: "
 			       "revert it first (faultline revert %s)", plan->name, plan->name);

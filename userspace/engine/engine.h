@@ -17,7 +17,54 @@
 
 #include "common/error.h"
 #include "plan/plan.h"
+#include "plan/policy.h"
 #include "state/store.h"
+
+struct engine_plans;
+
+/* --- pods by name, the node policy, freeze ----------------------------------------------------- */
+
+/*
+ * Replace each pod id of plan (targets and spec.observe) that is NAMESPACE/NAME or
+ * NAMESPACE/GLOB by the UIDs of the pods of this node it names (kernel/podnames.h), in place:
+ * each expanded id keeps its position and gets pattern (the id as written; NULL for a UID as
+ * written). FLT_ERR_TARGET, positioned at the id, when a name or glob matches no pod of this
+ * node. Front ends call it once after parsing, before engine_apply() or engine_trace_start().
+ */
+int engine_expand_pods(struct plan *plan, struct flt_error *err);
+
+/*
+ * The node policy that engine_apply() enforces from now on in this process (NULL: none); the
+ * engine keeps the pointer, the caller keeps the policy alive.
+ */
+void engine_set_policy(const struct policy *policy);
+/* The policy set (NULL: none): engine_apply() loads its protected CIDRs into the programs. */
+const struct policy *engine_policy(void);
+
+/*
+ * Check an expanded plan against the policy set (no policy: 0). FLT_ERR_INPUT, positioned at
+ * the plan's field that breaks it, the message naming the policy's rule:
+ * "plan.yaml:9:11: spec.targets.web.pods[0]: refused by policy FILE: protect.namespaces:
+ * pod kube-system/coredns-1 (UID) is in a protected namespace". engine_apply() calls it too.
+ */
+int engine_policy_check(const struct plan *plan, struct flt_error *err);
+
+/*
+ * The kill switch: mark the node frozen in the state store (it survives restarts of any
+ * faultline process), then revert every active plan (reverted gets their final counters).
+ * While frozen, engine_apply() refuses every plan with FLT_ERR_INPUT "node is frozen ...".
+ */
+int engine_freeze(struct engine_plans *reverted, struct flt_error *err);
+int engine_unfreeze(struct flt_error *err);
+int engine_frozen(bool *frozen, struct flt_error *err);
+
+/*
+ * The agent's memory of the plan contents it applied (a key: a hash of the file's name and
+ * content), kept in the state store so that a restarted agent does not apply a content again.
+ * The oldest are forgotten past some thousands.
+ */
+int engine_seen_add(uint64_t key, struct flt_error *err);
+int engine_seen_has(uint64_t key, bool *seen, struct flt_error *err);
 
 /* --- apply ------------------------------------------------------------------------------------ */
 
@@ -85,6 +132,8 @@ struct engine_counters {
 struct engine_target_status {
 	char kind[16];
 	char id[PATH_MAX];
+	char pod_namespace[64]; /* pods: from /var/log/pods (kernel/podnames.h); "" when unknown */
+	char pod_name[254];
 	bool gone; /* the pod, cgroup, netns or interface is no longer there */
 	struct engine_counters counters;
 };

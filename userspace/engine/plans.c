@@ -13,8 +13,10 @@
 
 #include "common/log.h"
 #include "engine/engine.h"
+#include "engine/plans.h"
 #include "fault.h"
 #include "kernel/attach.h"
+#include "kernel/podnames.h"
 
 /* The per-CPU counters of one (slot, rule), summed. */
 static int read_counters(int fd, uint32_t index, struct engine_counters *sum)
@@ -85,6 +87,16 @@ static int fault_status(const struct state_desc *d, size_t f, int counters_fd,
 			t = &o->targets[o->ntargets++];
 			snprintf(t->kind, sizeof(t->kind), "%s", d->slots[s].kind);
 			snprintf(t->id, sizeof(t->id), "%s", d->slots[s].id);
+			if (!strcmp(t->kind, "pod")) {
+				struct pod_name pn;
+
+				/* kubelet's log folder; none (a pod gone, no kubelet): "" */
+				if (!pod_name_of(t->id, &pn)) {
+					snprintf(t->pod_namespace, sizeof(t->pod_namespace), "%s",
+						 pn.ns);
+					snprintf(t->pod_name, sizeof(t->pod_name), "%s", pn.name);
+				}
+			}
 			t->gone = slot_gone(&d->slots[s]);
 			/* a partial plan may have no counters yet: zeros */
 			read_counters(counters_fd, (uint32_t)(s * FLT_MAX_RULES + r), &t->counters);
@@ -243,19 +255,28 @@ int engine_revert(const char *name, struct engine_plans *out, struct flt_error *
 	return 0;
 }
 
-/* For each plan folder: fn; the store is open and locked throughout. */
-static int each_plan(struct engine_plans *out, struct flt_error *err,
-		     int (*fn)(struct state_store *st, const char *name, struct engine_plans *out,
-			       int *first_err))
+/*
+ * For each plan folder: fn; the store is open and locked throughout. first, when not NULL, runs
+ * before the plans under the same lock, on a store opened with create (freeze marks the node).
+ */
+static int each_plan_after(int (*first)(struct state_store *st, struct flt_error *err),
+			   struct engine_plans *out, struct flt_error *err,
+			   int (*fn)(struct state_store *st, const char *name,
+				     struct engine_plans *out, int *first_err))
 {
 	struct state_store st;
 	char **names;
 	size_t n, i;
 	int ret, first_err = 0;
 
-	ret = state_open(&st, false, err);
+	ret = state_open(&st, first != NULL, err);
 	if (ret)
 		return ret;
+	ret = first ? first(&st, err) : 0;
+	if (ret) {
+		state_close(&st);
+		return ret;
+	}
 	ret = state_plan_names(&st, &names, &n);
 	if (ret) {
 		state_close(&st);
@@ -274,6 +295,13 @@ static int each_plan(struct engine_plans *out, struct flt_error *err,
 	return 0;
 }
 
+static int each_plan(struct engine_plans *out, struct flt_error *err,
+		     int (*fn)(struct state_store *st, const char *name, struct engine_plans *out,
+			       int *first_err))
+{
+	return each_plan_after(NULL, out, err, fn);
+}
+
 static int revert_one(struct state_store *st, const char *name, struct engine_plans *out,
 		      int *first_err)
 {
@@ -288,6 +316,13 @@ int engine_revert_all(struct engine_plans *out, struct flt_error *err)
 {
 	flt_error_clear(err);
 	return each_plan(out, err, revert_one);
+}
+
+int engine_revert_all_after(int (*first)(struct state_store *st, struct flt_error *err),
+			    struct engine_plans *out, struct flt_error *err)
+{
+	flt_error_clear(err);
+	return each_plan_after(first, out, err, revert_one);
 }
 
 static int sweep_one(struct state_store *st, const char *name, struct engine_plans *out,
