@@ -40,13 +40,13 @@
 
 #define LO_IFINDEX 1
 #define TARGET4 "192.0.2.10"
-#define PEER4 "198.51.100.7"	   /* not protected */
-#define PROTECTED4 "203.0.113.5"   /* protected: /32 */
+#define PEER4 "198.51.100.7"	 /* not protected */
+#define PROTECTED4 "203.0.113.5" /* protected: /32 */
 #define TARGET6 "2001:db8:aaaa::10"
-#define PEER6 "2001:db8:bbbb::7"   /* not protected */
+#define PEER6 "2001:db8:bbbb::7"      /* not protected */
 #define PROTECTED6 "2001:db8:cccc::9" /* protected: inside 2001:db8:cccc::/48 */
-#define LOCAL_PROTECTED4 "127.0.0.2" /* connect4: protected, nothing listens */
-#define LOCAL_PEER4 "127.0.0.1"	     /* connect4: not protected */
+#define LOCAL_PROTECTED4 "127.0.0.2"  /* connect4: protected, nothing listens */
+#define LOCAL_PEER4 "127.0.0.1"	      /* connect4: not protected */
 #define REJECT_ERRNO EHOSTUNREACH
 #define CONNECT_PORT 9 /* discard: nothing listens in the test */
 
@@ -95,7 +95,7 @@ static void set_rule(__u8 actions)
 
 static struct flt_counters counters(void)
 {
-	struct flt_counters sum = { 0 }, percpu[ncpus];
+	struct flt_counters sum = {0}, percpu[ncpus];
 	__u32 key = 0;
 	int i;
 
@@ -112,8 +112,8 @@ static struct flt_counters counters(void)
 static int reset(void **state)
 {
 	struct flt_counters *zeros = calloc((size_t)ncpus, sizeof(*zeros));
-	struct flt_iface_key key = { .ifindex = LO_IFINDEX, .netns_slot = 0 };
-	struct flt_iface iface = { .target_slot = 0 };
+	struct flt_iface_key key = {.ifindex = LO_IFINDEX, .netns_slot = 0};
+	struct flt_iface iface = {.target_slot = 0};
 	__u32 i;
 	int err = 0;
 
@@ -171,7 +171,7 @@ static size_t build_udp(const char *saddr, const char *daddr, __u8 *buf, size_t 
 
 static int run(struct bpf_program *prog, const char *saddr, const char *daddr)
 {
-	struct __sk_buff ctx = { .ifindex = LO_IFINDEX };
+	struct __sk_buff ctx = {.ifindex = LO_IFINDEX};
 	__u8 buf[128];
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf, .ctx_in = &ctx,
 		    .ctx_size_in = sizeof(ctx));
@@ -229,7 +229,7 @@ static int cg_remove(void **state)
 
 static void cg_attach_connect4(void)
 {
-	struct flt_cg_target target = { .target_slot_plus1 = 1 };
+	struct flt_cg_target target = {.target_slot_plus1 = 1};
 	struct bpf_cgroup_storage_key key;
 	FILE *mounts = setmntent("/proc/self/mounts", "r");
 	struct mntent *m;
@@ -254,17 +254,16 @@ static void cg_attach_connect4(void)
 	cg_link = bpf_program__attach_cgroup(skel->progs.flt_cg_connect4, fd);
 	close(fd);
 	assert_non_null(cg_link);
-	key = (struct bpf_cgroup_storage_key){ .cgroup_inode_id = st.st_ino,
-					       .attach_type = BPF_CGROUP_INET4_CONNECT };
-	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.flt_cg), &key, &target,
-					     BPF_EXIST),
-			 0);
+	key = (struct bpf_cgroup_storage_key){.cgroup_inode_id = st.st_ino,
+					      .attach_type = BPF_CGROUP_INET4_CONNECT};
+	assert_int_equal(
+		bpf_map_update_elem(bpf_map__fd(skel->maps.flt_cg), &key, &target, BPF_EXIST), 0);
 }
 
 /* connect() from a child in the cgroup: the errno it failed with, 0 if it succeeded. */
 static int connect_in_cgroup(const char *addr)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(CONNECT_PORT) };
+	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(CONNECT_PORT)};
 	char procs[PATH_MAX + 16], pid[16];
 	int status, fd, n;
 	pid_t child;
@@ -315,13 +314,13 @@ int main(void)
 				       reset),
 		cmocka_unit_test_setup(test_ipv6_protected_prefix_passes_a_blackhole_of_everything,
 				       reset),
-		cmocka_unit_test_setup_teardown(test_connect4_to_a_protected_address_is_not_rejected,
-						reset, cg_remove),
+		cmocka_unit_test_setup_teardown(
+			test_connect4_to_a_protected_address_is_not_rejected, reset, cg_remove),
 	};
 	const struct {
 		const char *addr;
 		int prefix_len;
-	} protect[] = { { PROTECTED4, 32 }, { "2001:db8:cccc::", 48 }, { LOCAL_PROTECTED4, 32 } };
+	} protect[] = {{PROTECTED4, 32}, {"2001:db8:cccc::", 48}, {LOCAL_PROTECTED4, 32}};
 	size_t i;
 	int err, failed;
 

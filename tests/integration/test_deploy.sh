@@ -7,9 +7,9 @@
 # the ConfigMaps where the command reads them, /healthz probes, scrape annotations, every
 # toleration) and nothing the API server would refuse beyond the schema (Bidirectional
 # propagation in a container that is not privileged); the example plan passes `faultline lint`
-# and the policy loads; manifest_caps.sh prints the manifest's capabilities; the systemd unit
-# passes `systemd-analyze verify`; the Dockerfile installs the package of every library that
-# build/faultline links.
+# and the policy loads (as root, through `apply --dry-run --policy` too); manifest_caps.sh
+# prints the manifest's capabilities; the systemd unit passes `systemd-analyze verify`; the
+# Dockerfile installs the package of every library that build/faultline links.
 # timeout: 60
 # host only: it reads files and runs lint: nothing depends on the kernel
 #
@@ -22,7 +22,10 @@ FAULTLINE=$TOP/build/faultline
 MANIFEST=$TOP/deploy/daemonset.yaml
 UNIT=$TOP/deploy/faultline-agent.service
 DOCKERFILE=$TOP/deploy/Dockerfile
+# The schemas sit beside the workspace's checkouts (../shared); a clone elsewhere (CI's clean
+# clone) finds them in the workspace itself.
 SCHEMAS=${FAULTLINE_K8S_SCHEMAS:-$TOP/../shared/k8s-schemas}
+[ -d "$SCHEMAS" ] || [ -n "${FAULTLINE_K8S_SCHEMAS:-}" ] || SCHEMAS=/work/shared/k8s-schemas
 PY=/usr/bin/python3
 FAILS=0
 TEST_TMP=""
@@ -298,6 +301,31 @@ live=$(find "$TEST_TMP/plans" -type f \( -name '*.yaml' -o -name '*.yml' -o -nam
 	wc -l)
 [ "$live" -eq 0 ] && ok "no key of faultline-plans is a live plan file (*.yaml, *.yml, *.json)" ||
 	bad "faultline-plans has $live live plan file(s): applying the manifest would inject faults"
+
+# The policy through faultline's own parser: `apply --dry-run --policy` of a plan on lo reads
+# it (a broken policy exits 2 with its position) and changes nothing. It needs root for the
+# privilege check; without root the YAML check above stands alone.
+if [ -f "$TEST_TMP/policy.yaml" ] && [ "$(id -u)" -eq 0 ]; then
+	cat >"$TEST_TMP/policy-probe.yaml" <<'EOF'
+apiVersion: faultline/v1
+kind: FaultPlan
+metadata: {name: deploy-policy-probe}
+spec:
+  duration: 1m
+  targets:
+    lo: {interfaces: [lo]}
+  faults:
+    - {name: probe, target: lo, blackhole: {}}
+EOF
+	out=$(FAULTLINE_PIN_DIR=/sys/fs/bpf/faultline-test-$$ timeout 30 "$FAULTLINE" apply \
+		--dry-run --policy "$TEST_TMP/policy.yaml" "$TEST_TMP/policy-probe.yaml" 2>&1 >/dev/null)
+	rc=$?
+	rm -rf "/sys/fs/bpf/faultline-test-$$"
+	[ $rc -eq 0 ] && ok "faultline-policy's policy.yaml: faultline apply --dry-run --policy takes it" ||
+		bad "faultline-policy's policy.yaml: apply --dry-run --policy exit $rc: $out"
+else
+	echo "# not root: the policy is checked as YAML only"
+fi
 
 # --- manifest_caps.sh --------------------------------------------------------------------------
 want="+bpf,+perfmon,+net_admin,+sys_admin,+sys_resource,+sys_ptrace"

@@ -140,6 +140,33 @@ assert_eq "$FLT_RC" 2 "trace shop/nothing-1: exit status"
 assert_contains "$(jq -r .error.message <<<"$FLT_OUT")" "no pod of this node matches shop/nothing-1" \
 	"trace shop/nothing-1: the message"
 
+# faultline run: report.json names each pod, with the pattern it came from.
+run_plan=$(write_plan run.yaml <<EOF
+apiVersion: faultline/v1
+kind: FaultPlan
+metadata:
+  name: run-names
+spec:
+  duration: 2s
+  observe:
+    pods: [shop/cart-1]
+  targets:
+    checkout:
+      pods: ["shop/checkout-[12]"]
+  faults:
+    - name: svc-down
+      target: checkout
+      match: {cidrs: [$SVC_IP4/32], protocol: tcp, ports: [8080]}
+      blackhole: {}
+EOF
+)
+run_faultline run "$run_plan" --baseline 0s --recovery 0s --interval 1s --report "$TEST_TMP/run"
+assert_eq "$FLT_RC" 0 "run with names: exit status"
+assert_eq "$(jq -r '[.pods[] | "\(.role) \(.namespace)/\(.pod) \(.pattern)"] | join(",")' \
+	"$TEST_TMP/run/report.json")" \
+	"target shop/checkout-1 shop/checkout-[12],target shop/checkout-2 shop/checkout-[12],observed shop/cart-1 shop/cart-1" \
+	"run with names: report.json's pods, their names and patterns"
+
 # simpod delete removes the pod's log folder.
 in_node "$SIMPOD" delete "$cart_name" || fail "simpod delete $cart_name"
 [ ! -e "$FAULTLINE_POD_LOG_DIR/shop_cart-1_$cart_uid" ] ||

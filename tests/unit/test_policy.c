@@ -106,7 +106,7 @@ static void test_issue_example_parses_to_its_values(void **state)
 
 static void test_every_field_is_optional(void **state)
 {
-	const char *texts[] = { "", "{}", "protect: {}\n", "limits:\n", "protect:\n  pods: []\n" };
+	const char *texts[] = {"", "{}", "protect: {}\n", "limits:\n", "protect:\n  pods: []\n"};
 	struct flt_error err;
 	struct policy p;
 	size_t i;
@@ -152,26 +152,31 @@ static void test_lists_and_json(void **state)
 static void test_bad_policies_give_position_and_message(void **state)
 {
 	(void)state;
-	parse_fails("protect:\n  namespace: [a]\n",
-		    "p.yaml:2:3: protect: unknown field \"namespace\": did you mean \"namespaces\"?");
+	parse_fails(
+		"protect:\n  namespace: [a]\n",
+		"p.yaml:2:3: protect: unknown field \"namespace\": did you mean \"namespaces\"?");
 	parse_fails("limits:\n  maxduration: 1m\n",
 		    "p.yaml:2:3: limits: unknown field \"maxduration\": keys are case-sensitive, "
 		    "did you mean \"maxDuration\"?");
 	parse_fails("rules: {}\n", "p.yaml:1:1: (root): unknown field \"rules\"");
-	parse_fails("- a\n", "p.yaml:1:1: (root): expected a policy mapping with protect and limits, "
-			     "got a list");
+	parse_fails("- a\n",
+		    "p.yaml:1:1: (root): expected a policy mapping with protect and limits, "
+		    "got a list");
 	parse_fails("protect:\n  namespaces: kube-system\n",
 		    "p.yaml:2:15: protect.namespaces: expected a list of namespaces, got a string");
-	parse_fails("protect:\n  namespaces: [Kube_System]\n",
-		    "p.yaml:2:16: protect.namespaces[0]: not a namespace: a-z, 0-9 and '-', at most "
-		    "63 characters, alphanumeric at both ends");
-	parse_fails("protect:\n  pods: [shop/web-*]\n",
-		    "p.yaml:2:10: protect.pods[0]: a protected pod is a uid or NAMESPACE/NAME, not a "
-		    "glob: protect a whole namespace with protect.namespaces");
-	parse_fails("protect:\n  cgroups: [/sys/fs/cgroup/x]\n",
-		    "p.yaml:2:13: protect.cgroups[0]: \"/sys/fs/cgroup/x\" includes the mount point: "
-		    "write the path relative to the cgroup2 mount, e.g. "
-		    "/system.slice/foo.service");
+	parse_fails(
+		"protect:\n  namespaces: [Kube_System]\n",
+		"p.yaml:2:16: protect.namespaces[0]: not a namespace: a-z, 0-9 and '-', at most "
+		"63 characters, alphanumeric at both ends");
+	parse_fails(
+		"protect:\n  pods: [shop/web-*]\n",
+		"p.yaml:2:10: protect.pods[0]: a protected pod is a uid or NAMESPACE/NAME, not a "
+		"glob: protect a whole namespace with protect.namespaces");
+	parse_fails(
+		"protect:\n  cgroups: [/sys/fs/cgroup/x]\n",
+		"p.yaml:2:13: protect.cgroups[0]: \"/sys/fs/cgroup/x\" includes the mount point: "
+		"write the path relative to the cgroup2 mount, e.g. "
+		"/system.slice/foo.service");
 	parse_fails("protect:\n  cidrs: [10.0.0.1/8]\n",
 		    "p.yaml:2:11: protect.cidrs[0]: 10.0.0.1/8 has host bits set: did you mean "
 		    "10.0.0.0/8?");
@@ -182,20 +187,23 @@ static void test_bad_policies_give_position_and_message(void **state)
 	parse_fails("limits:\n  maxDuration: 30d\n",
 		    "p.yaml:2:16: limits.maxDuration: unknown unit \"d\" in \"30d\": use ms, s, m "
 		    "or h");
-	parse_fails("limits:\n  maxDuration: 0s\n",
-		    "p.yaml:2:16: limits.maxDuration: \"0s\" is zero: a limit must be greater than 0 "
-		    "(leave it out for none)");
-	parse_fails("limits:\n  maxTargets: 2.5\n",
-		    "p.yaml:2:15: limits.maxTargets: \"2.5\" is not a whole number: expected a number "
-		    "of pods such as 20");
+	parse_fails(
+		"limits:\n  maxDuration: 0s\n",
+		"p.yaml:2:16: limits.maxDuration: \"0s\" is zero: a limit must be greater than 0 "
+		"(leave it out for none)");
+	parse_fails(
+		"limits:\n  maxTargets: 2.5\n",
+		"p.yaml:2:15: limits.maxTargets: \"2.5\" is not a whole number: expected a number "
+		"of pods such as 20");
 	parse_fails("limits:\n  maxTargets: 0\n",
 		    "p.yaml:2:15: limits.maxTargets: \"0\" is zero: a limit must be greater than 0 "
 		    "(leave it out for none)");
 	parse_fails("limits:\n  maxLossPercent: 120\n",
 		    "p.yaml:2:19: limits.maxLossPercent: \"120\" is over 100");
-	parse_fails("limits:\n  maxDelay: 5 s\n",
-		    "p.yaml:2:13: limits.maxDelay: \"5 s\" is not a time: use one number and a unit "
-		    "(us, ms or s), e.g. 100ms or 1.5ms");
+	parse_fails(
+		"limits:\n  maxDelay: 5 s\n",
+		"p.yaml:2:13: limits.maxDelay: \"5 s\" is not a time: use one number and a unit "
+		"(us, ms or s), e.g. 100ms or 1.5ms");
 	parse_fails("limits: {maxDelay: 1s}\nlimits: {}\n",
 		    "p.yaml:2:1: (root): duplicate key \"limits\": first at line 1");
 	parse_fails("protect: [\n", "p.yaml:2:1: yaml: did not find expected node content");
@@ -209,8 +217,9 @@ static void test_missing_file_is_enoent_input(void **state)
 	(void)state;
 	assert_int_equal(policy_parse_file("/nonexistent/policy.yaml", &p, &err), -ENOENT);
 	assert_int_equal(err.kind, FLT_ERR_INPUT);
-	assert_string_equal(err.message, "/nonexistent/policy.yaml: cannot open the policy: No such "
-					 "file or directory");
+	assert_string_equal(err.message,
+			    "/nonexistent/policy.yaml: cannot open the policy: No such "
+			    "file or directory");
 }
 
 /* ---- the engine's check ------------------------------------------------------------------ */
@@ -288,8 +297,7 @@ static void check(const char *policy_text, const char *plan_text, const char *me
 	policy_free(&p);
 }
 
-#define PLAN_HEAD                                                                                  \
-	"apiVersion: faultline/v1\nkind: FaultPlan\nmetadata:\n  name: t\nspec:\n"
+#define PLAN_HEAD "apiVersion: faultline/v1\nkind: FaultPlan\nmetadata:\n  name: t\nspec:\n"
 #define PLAN_POD(pod, duration, fault)                                                             \
 	PLAN_HEAD "  duration: " duration "\n  targets:\n    web:\n      pods: [" pod "]\n"        \
 		  "  faults:\n    - name: f\n      target: web\n" fault
@@ -311,8 +319,8 @@ static void test_no_policy_refuses_nothing(void **state)
 
 static void test_protected_namespace_and_pods(void **state)
 {
-	const char *policy = "protect:\n  namespaces: [kube-system]\n  pods: [shop/db-1, " POD_WEB
-			     "]\n";
+	const char *policy =
+		"protect:\n  namespaces: [kube-system]\n  pods: [shop/db-1, " POD_WEB "]\n";
 
 	(void)state;
 	check(policy, PLAN_POD(POD_SYS, "1m", "      blackhole: {}\n"),
@@ -321,7 +329,8 @@ static void test_protected_namespace_and_pods(void **state)
 	      ") is in a protected namespace");
 	check(policy, PLAN_POD(POD_WEB, "1m", "      blackhole: {}\n"),
 	      "plan.yaml:9:14: spec.targets.web.pods[0]: refused by policy "
-	      "/etc/faultline/policy.yaml: protect.pods: pod shop/web-1 (" POD_WEB ") is protected");
+	      "/etc/faultline/policy.yaml: protect.pods: pod shop/web-1 (" POD_WEB
+	      ") is protected");
 	/* protected by its name, named by its UID in the plan */
 	check(policy, PLAN_POD(POD_DB, "1m", "      blackhole: {}\n"),
 	      "plan.yaml:9:14: spec.targets.web.pods[0]: refused by policy "
@@ -336,9 +345,10 @@ static void test_protected_cgroups_cover_their_subtree(void **state)
 	const char *under = PLAN_HEAD "  duration: 1m\n  targets:\n    svc:\n      cgroups: "
 				      "[system.slice/kubelet.service]\n  faults:\n    - name: f\n"
 				      "      target: svc\n      blackhole: {}\n";
-	const char *beside = PLAN_HEAD "  duration: 1m\n  targets:\n    svc:\n      cgroups: "
-				       "[/system.slicex/a]\n  faults:\n    - name: f\n      target: svc\n"
-				       "      blackhole: {}\n";
+	const char *beside =
+		PLAN_HEAD "  duration: 1m\n  targets:\n    svc:\n      cgroups: "
+			  "[/system.slicex/a]\n  faults:\n    - name: f\n      target: svc\n"
+			  "      blackhole: {}\n";
 
 	(void)state;
 	check(policy, under,
@@ -356,8 +366,7 @@ static void test_limits_name_their_rule(void **state)
 	      "limits.maxDuration is 30m, the plan's duration is 45m");
 	check("limits:\n  maxDuration: 30m\n", PLAN_POD(POD_WEB, "30m", "      blackhole: {}\n"),
 	      NULL);
-	check("limits:\n  maxDelay: 5s\n",
-	      PLAN_POD(POD_WEB, "1m", "      delay: {time: 10s}\n"),
+	check("limits:\n  maxDelay: 5s\n", PLAN_POD(POD_WEB, "1m", "      delay: {time: 10s}\n"),
 	      "plan.yaml:11:7: spec.faults[0].delay: refused by policy /etc/faultline/policy.yaml: "
 	      "limits.maxDelay is 5s, the fault's delay is 10s");
 	check("limits:\n  maxDelay: 5s\n",
@@ -375,13 +384,15 @@ static void test_limits_name_their_rule(void **state)
 	      "/etc/faultline/policy.yaml: limits.maxLossPercent is 30%, a blackhole loses 100%");
 	/* gilbert-elliott: p 10, r 40: a fifth of the time in the bad state, which loses all */
 	check("limits:\n  maxLossPercent: 19\n",
-	      PLAN_POD(POD_WEB, "1m",
-		       "      backend: netem\n      loss: {model: gilbert-elliott, p: 10, r: 40}\n"),
+	      PLAN_POD(
+		      POD_WEB, "1m",
+		      "      backend: netem\n      loss: {model: gilbert-elliott, p: 10, r: 40}\n"),
 	      "plan.yaml:11:7: spec.faults[0].loss: refused by policy /etc/faultline/policy.yaml: "
 	      "limits.maxLossPercent is 19%, the fault's gilbert-elliott loss averages 20%");
 	check("limits:\n  maxLossPercent: 20\n",
-	      PLAN_POD(POD_WEB, "1m",
-		       "      backend: netem\n      loss: {model: gilbert-elliott, p: 10, r: 40}\n"),
+	      PLAN_POD(
+		      POD_WEB, "1m",
+		      "      backend: netem\n      loss: {model: gilbert-elliott, p: 10, r: 40}\n"),
 	      NULL);
 }
 

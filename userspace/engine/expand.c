@@ -12,7 +12,7 @@
 #include "engine/engine.h"
 #include "kernel/podnames.h"
 #include "kernel/pods.h"
-#include "plan/values.h"
+#include "plan/pod_id.h"
 
 struct live_pods {
 	char (*uids)[POD_UID_MAX];

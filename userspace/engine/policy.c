@@ -58,7 +58,7 @@ static size_t written_index(const struct id_place *place, size_t i)
 	const struct plan_target_id *id = &place->ids[i];
 	size_t j, index = 0;
 	bool have_prev = false;
-	struct plan_pos prev = { 0 };
+	struct plan_pos prev = {0};
 
 	for (j = 0; j < i; j++) {
 		const struct plan_target_id *e = &place->ids[j];
@@ -76,7 +76,8 @@ static size_t written_index(const struct id_place *place, size_t i)
 }
 
 static int refuse_id(const struct plan *plan, const struct id_place *place, size_t i,
-		     struct flt_error *err, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+		     struct flt_error *err, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 static int refuse_id(const struct plan *plan, const struct id_place *place, size_t i,
 		     struct flt_error *err, const char *fmt, ...)
 {
@@ -207,7 +208,7 @@ static int check_max_targets(const struct plan *plan, struct flt_error *err)
 	/* at the first pod past the limit: where the plan goes over it */
 	n = 0;
 	for (t = 0; t < plan->ntargets; t++) {
-		struct id_place place = { list, plan->targets[t].ids, plan->targets[t].nids };
+		struct id_place place = {list, plan->targets[t].ids, plan->targets[t].nids};
 
 		snprintf(list, sizeof(list), "spec.targets.%s", plan->targets[t].name);
 		for (i = 0; i < place.nids; i++) {
@@ -263,13 +264,15 @@ static int check_fault(const struct plan *plan, size_t f, struct flt_error *err)
 
 	if (pol->has_max_loss) {
 		if ((fault->actions & FLT_ACT_BLACKHOLE) && pol->max_loss_percent < 100)
-			return refuse_fault(plan, f, "blackhole", err,
-					    "limits.maxLossPercent is %g%%, a blackhole loses 100%%",
-					    pol->max_loss_percent);
+			return refuse_fault(
+				plan, f, "blackhole", err,
+				"limits.maxLossPercent is %g%%, a blackhole loses 100%%",
+				pol->max_loss_percent);
 		if ((fault->actions & FLT_ACT_LOSS) && fault->loss_percent > pol->max_loss_percent)
-			return refuse_fault(plan, f, "loss", err,
-					    "limits.maxLossPercent is %g%%, the fault's loss is %g%%",
-					    pol->max_loss_percent, fault->loss_percent);
+			return refuse_fault(
+				plan, f, "loss", err,
+				"limits.maxLossPercent is %g%%, the fault's loss is %g%%",
+				pol->max_loss_percent, fault->loss_percent);
 		if ((fault->netem_effects & PLAN_NETEM_LOSS_GE) &&
 		    ge_mean_loss(fault) > pol->max_loss_percent)
 			return refuse_fault(plan, f, "loss", err,
@@ -298,7 +301,7 @@ int engine_policy_check(const struct plan *plan, struct flt_error *err)
 	if (!pol)
 		return 0;
 	for (t = 0; t < plan->ntargets; t++) {
-		struct id_place place = { list, plan->targets[t].ids, plan->targets[t].nids };
+		struct id_place place = {list, plan->targets[t].ids, plan->targets[t].nids};
 
 		snprintf(list, sizeof(list), "spec.targets.%s", plan->targets[t].name);
 		ret = check_ids(plan, &place, err);
@@ -306,7 +309,7 @@ int engine_policy_check(const struct plan *plan, struct flt_error *err)
 			return ret;
 	}
 	if (plan->nobserved) {
-		struct id_place place = { "spec.observe", plan->observed, plan->nobserved };
+		struct id_place place = {"spec.observe", plan->observed, plan->nobserved};
 
 		ret = check_ids(plan, &place, err);
 		if (ret)
@@ -318,11 +321,12 @@ int engine_policy_check(const struct plan *plan, struct flt_error *err)
 	if (pol->max_duration_ms && plan->duration_ms > pol->max_duration_ms) {
 		format_duration_ms(pol->max_duration_ms, limit, sizeof(limit));
 		format_duration_ms(plan->duration_ms, got, sizeof(got));
-		flt_fail_at(err, plan->file, plan->duration_pos.line ? plan->duration_pos.line : 1,
-			    plan->duration_pos.line ? plan->duration_pos.col : 1, "spec.duration",
-			    "refused by policy %s: limits.maxDuration is %s, the plan's duration is "
-			    "%s",
-			    pol->file, limit, got);
+		flt_fail_at(
+			err, plan->file, plan->duration_pos.line ? plan->duration_pos.line : 1,
+			plan->duration_pos.line ? plan->duration_pos.col : 1, "spec.duration",
+			"refused by policy %s: limits.maxDuration is %s, the plan's duration is "
+			"%s",
+			pol->file, limit, got);
 		return -EINVAL;
 	}
 	for (f = 0; f < plan->nfaults; f++) {

@@ -21,7 +21,7 @@
 #include "kernel/podnames.h"
 #include "kernel/pods.h"
 #include "kernel/tracer.h"
-#include "plan/values.h"
+#include "plan/pod_id.h"
 
 #define CGROUP_PREFIX "cgroup:"
 

@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "kernel/podnames.h"
-#include "plan/values.h"
+#include "plan/pod_id.h"
 
 #define UUID_LEN 36
 #define STATIC_UID_LEN 32 /* a static pod's UID: an MD5 hash of its manifest */

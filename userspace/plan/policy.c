@@ -13,6 +13,7 @@
 #include <yaml.h>
 
 #include "common/error.h"
+#include "plan/pod_id.h"
 #include "plan/policy.h"
 #include "plan/values.h"
 #include "plan/walk.h"
@@ -44,7 +45,8 @@ static int check_namespace(const char *s, const char **why)
 {
 	if (dns1123_label(s, strlen(s)))
 		return 0;
-	*why = "not a namespace: a-z, 0-9 and '-', at most 63 characters, alphanumeric at both ends";
+	*why = "not a namespace: a-z, 0-9 and '-', at most 63 characters, alphanumeric at both "
+	       "ends";
 	return -EINVAL;
 }
 
@@ -171,18 +173,18 @@ static const struct scalar_list cidrs_list = {
 
 #define STRING_LIST(name, member, spec, which)                                                     \
 	{                                                                                          \
-		.key = (name), .parse = parse_string_list, .offset = offsetof(struct policy, member), \
-		.list = &(spec), .arg = (which)                                                    \
+		.key = (name), .parse = parse_string_list,                                         \
+		.offset = offsetof(struct policy, member), .list = &(spec), .arg = (which)         \
 	}
 
 static const struct field protect_fields[] = {
 	STRING_LIST("namespaces", namespaces, namespaces_list, LIST_NAMESPACES),
 	STRING_LIST("pods", pods, pods_list, LIST_PODS),
 	STRING_LIST("cgroups", cgroups, cgroups_list, LIST_CGROUPS),
-	{ .key = "cidrs",
-	  .parse = parse_cidr_list,
-	  .offset = offsetof(struct policy, cidrs),
-	  .list = &cidrs_list },
+	{.key = "cidrs",
+	 .parse = parse_cidr_list,
+	 .offset = offsetof(struct policy, cidrs),
+	 .list = &cidrs_list},
 };
 
 static const struct schema protect_schema =
@@ -219,8 +221,7 @@ static int check_loss_limit(struct parser *p, const struct field *field, yaml_no
 }
 
 /* maxTargets: a whole number of pods, 1 or more; values.c has no count, being a plan's. */
-static int parse_count(struct parser *p, const struct field *field, yaml_node_t *value,
-		       void *obj)
+static int parse_count(struct parser *p, const struct field *field, yaml_node_t *value, void *obj)
 {
 	uint64_t *out = (uint64_t *)((char *)obj + field->offset);
 	char quoted[QUOTE_VALUE_LEN];
@@ -248,10 +249,10 @@ static int parse_count(struct parser *p, const struct field *field, yaml_node_t 
 static const struct field limits_fields[] = {
 	SCALAR_FIELD("maxDuration", SCALAR_DURATION_MS, struct policy, max_duration_ms,
 		     "a duration such as 30m", .check = check_not_zero),
-	{ .key = "maxTargets",
-	  .parse = parse_count,
-	  .offset = offsetof(struct policy, max_targets),
-	  .what = "a number of pods such as 20" },
+	{.key = "maxTargets",
+	 .parse = parse_count,
+	 .offset = offsetof(struct policy, max_targets),
+	 .what = "a number of pods such as 20"},
 	SCALAR_FIELD("maxLossPercent", SCALAR_PERCENT_OR_ZERO, struct policy, max_loss_percent,
 		     "a percentage such as 100", .check = check_loss_limit),
 	SCALAR_FIELD("maxDelay", SCALAR_LATENCY_NS, struct policy, max_delay_ns,
@@ -274,7 +275,7 @@ static const struct schema policy_schema =
 int policy_parse_string(const char *file, const char *text, size_t len, struct policy *policy,
 			struct flt_error *err)
 {
-	struct parser p = { .file = file, .err = err };
+	struct parser p = {.file = file, .err = err};
 	struct seen_field seen[MAX_FIELDS];
 	yaml_document_t doc;
 	yaml_node_t *root;

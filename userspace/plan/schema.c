@@ -15,6 +15,7 @@
 
 #include "fault.h"
 #include "plan/plan.h"
+#include "plan/pod_id.h"
 #include "plan/schema.h"
 #include "plan/validate.h"
 #include "plan/values.h"

@@ -83,18 +83,6 @@ int parse_backend(const char *s, enum plan_backend *backend, const char **why);
 int check_object_name(const char *s, const char **why);
 /* 8-4-4-4-12 lower-case hex */
 int check_pod_uid(const char *s, const char **why);
-/*
- * A pod as a plan names it: a UID (check_pod_uid), NAMESPACE/NAME, or NAMESPACE/GLOB (the
- * name as fnmatch(3) takes it: * ? [...]); engine_expand_pods() turns names into UIDs.
- */
-int check_pod_id(const char *s, const char **why);
-/* Whether a pod id's name is a glob (has * ? [ or ]). */
-bool pod_glob(const char *s);
-/* Kubernetes' DNS-1123 label (a namespace) and subdomain (a pod name), of len characters. */
-#define DNS1123_LABEL_MAX 63
-#define DNS1123_SUBDOMAIN_MAX 253
-bool dns1123_label(const char *s, size_t len);
-bool dns1123_subdomain(const char *s, size_t len);
 /* relative to the cgroup2 mount, no "..", not the root */
 int check_cgroup_path(const char *s, const char **why);
 /* absolute, no ".." */
