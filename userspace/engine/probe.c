@@ -157,7 +157,7 @@ static void probe_tracepoint(struct engine_feature *f, const char *name, const c
 	int id;
 
 	if (!btf) {
-		say(f, false, "%s", "no kernel BTF");
+		say(f, false, "no kernel BTF: %s", strerror(errno));
 		return;
 	}
 	snprintf(type, sizeof(type), "btf_trace_%s", name);
@@ -175,7 +175,7 @@ static void probe_drop_reasons(struct engine_feature *f)
 	int id;
 
 	if (!btf) {
-		say(f, false, "%s", "no kernel BTF");
+		say(f, false, "no kernel BTF: %s", strerror(errno));
 		return;
 	}
 	id = btf__find_by_name_kind(btf, "skb_drop_reason", BTF_KIND_ENUM);

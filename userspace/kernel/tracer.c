@@ -53,10 +53,9 @@ static struct bpf_program *drop_prog(struct trace_bpf *skel, enum tracer_mode mo
 const struct btf *tracer_kernel_btf(void)
 {
 	static struct btf *btf;
-	static bool tried;
 
-	if (!tried) {
-		tried = true;
+	/* a failure is not cached: the next caller tries again (and probe says why) */
+	if (!btf) {
 		btf = btf__load_vmlinux_btf();
 		if (!btf)
 			pr_debug("tracer: no kernel BTF: %s\n", strerror(errno));
