@@ -68,7 +68,7 @@ static const char options_help[] =
 	"  -p, --pretty           print indented JSON (implies --json)\n"
 	"  -d, --debug            show debug messages and libbpf's output\n"
 	"      --dry-run          apply: resolve and print what would be attached, change nothing\n"
-	"      --max-duration D   apply, lint, run: allow plans longer than 1h, up to D\n"
+	"      --max-duration D   apply, lint, run, agent: allow plans longer than 1h, up to D\n"
 	"      --all              revert: every active plan\n"
 	"      --all-pods         trace: every pod of this node, besides any TARGET\n"
 	"      --for D            trace: end after D (default: at SIGINT, SIGTERM or SIGHUP)\n"
