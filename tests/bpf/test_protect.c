@@ -36,6 +36,7 @@
 #include <bpf/libbpf.h>
 
 #include "fault.h"
+#include "frame.h"
 #include "fault.skel.h"
 
 #define LO_IFINDEX 1
@@ -172,11 +173,12 @@ static size_t build_udp(const char *saddr, const char *daddr, __u8 *buf, size_t 
 static int run(struct bpf_program *prog, const char *saddr, const char *daddr)
 {
 	struct __sk_buff ctx = {.ifindex = LO_IFINDEX};
-	__u8 buf[128];
+	struct test_frame frame;
+	__u8 *buf = frame.data;
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf, .ctx_in = &ctx,
 		    .ctx_size_in = sizeof(ctx));
 
-	opts.data_size_in = (__u32)build_udp(saddr, daddr, buf, sizeof(buf));
+	opts.data_size_in = (__u32)build_udp(saddr, daddr, buf, sizeof(frame.data));
 	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(prog), &opts), 0);
 	return (int)opts.retval;
 }

@@ -44,6 +44,7 @@
 #include <bpf/libbpf.h>
 
 #include "fault.h"
+#include "frame.h"
 #include "fault.skel.h"
 
 #define LO_IFINDEX 1
@@ -220,12 +221,13 @@ static int run_prog_repeat(struct bpf_program *prog, const struct pkt_spec *spec
 			   __u32 repeat)
 {
 	struct __sk_buff ctx = {.ifindex = ifindex};
-	__u8 buf[256];
+	struct test_frame frame;
+	__u8 *buf = frame.data;
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf, .ctx_in = &ctx,
 		    .ctx_size_in = sizeof(ctx), .repeat = repeat);
 	int err;
 
-	opts.data_size_in = (__u32)build_pkt(spec, buf, sizeof(buf));
+	opts.data_size_in = (__u32)build_pkt(spec, buf, sizeof(frame.data));
 	err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
 	assert_int_equal(err, 0);
 	return (int)opts.retval;
@@ -238,9 +240,10 @@ static int run_prog(struct bpf_program *prog, const struct pkt_spec *spec)
 
 static size_t frame_len(const struct pkt_spec *spec)
 {
-	__u8 buf[256];
+	struct test_frame frame;
+	__u8 *buf = frame.data;
 
-	return build_pkt(spec, buf, sizeof(buf));
+	return build_pkt(spec, buf, sizeof(frame.data));
 }
 
 /* What the target sends to the peer (run through an egress hook). */
@@ -1221,13 +1224,14 @@ static void run_skb(struct bpf_program *prog, const struct pkt_spec *spec, struc
 				   .priority = io->priority,
 				   .wire_len = io->wire_len};
 	struct __sk_buff ctx_out;
-	__u8 buf[256];
+	struct test_frame frame;
+	__u8 *buf = frame.data;
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf, .ctx_in = &ctx_in,
 		    .ctx_size_in = sizeof(ctx_in), .ctx_out = &ctx_out,
 		    .ctx_size_out = sizeof(ctx_out));
 
 	memset(&ctx_out, 0, sizeof(ctx_out));
-	opts.data_size_in = (__u32)build_pkt(spec, buf, sizeof(buf));
+	opts.data_size_in = (__u32)build_pkt(spec, buf, sizeof(frame.data));
 	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(prog), &opts), 0);
 	io->tstamp = ctx_out.tstamp;
 	io->priority = ctx_out.priority;

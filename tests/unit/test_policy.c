@@ -51,7 +51,7 @@ static void parse_fails(const char *text, const char *message)
 	assert_int_equal(p.nnamespaces + p.npods + p.ncgroups + p.ncidrs, 0);
 }
 
-/* A file of the repository: $FAULTLINE_SRCDIR, else three levels above this binary. */
+/* A file of the repository: under $FAULTLINE_SRCDIR, else in the nearest folder above this binary. */
 static void repo_file(const char *rel, char *path, size_t len)
 {
 	const char *srcdir = getenv("FAULTLINE_SRCDIR");
@@ -66,9 +66,14 @@ static void repo_file(const char *rel, char *path, size_t len)
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	assert_true(n > 0);
 	exe[n] = '\0';
-	for (up = 0; up < 4; up++) /* build/tests/unit/test_policy */
+	/* up from build/tests/unit/test_policy (or build/san/...) to the folder that holds rel */
+	for (up = 0; up < 6 && strrchr(exe, '/'); up++) {
 		*strrchr(exe, '/') = '\0';
-	snprintf(path, len, "%s/%s", exe, rel);
+		snprintf(path, len, "%s/%s", exe, rel);
+		if (access(path, R_OK) == 0)
+			return;
+	}
+	fail_msg("%s: not found above this test's binary; set FAULTLINE_SRCDIR", rel);
 }
 
 static void test_issue_example_parses_to_its_values(void **state)

@@ -688,8 +688,10 @@ int engine_trace_target_add(struct trace_target *into, const struct trace_target
 	hist_merge(&into->rtt, &delta->rtt);
 	into->retransmits += delta->retransmits;
 	/* as trace lists them: the most time, the most drops first */
-	qsort(into->syscalls, into->nsyscalls, sizeof(*into->syscalls), by_total);
-	qsort(into->drops, into->ndrops, sizeof(*into->drops), by_count);
+	if (into->nsyscalls) /* qsort's base may not be NULL, even for 0 elements */
+		qsort(into->syscalls, into->nsyscalls, sizeof(*into->syscalls), by_total);
+	if (into->ndrops)
+		qsort(into->drops, into->ndrops, sizeof(*into->drops), by_count);
 	return 0;
 }
 

@@ -723,14 +723,14 @@ static const struct name_value errno_names[] = {
 	{"EHOSTUNREACH", EHOSTUNREACH},
 	{"ENETUNREACH", ENETUNREACH},
 	{"EPERM", EPERM},
-	{NULL},
+	{NULL, 0},
 };
 
 static const struct name_value direction_names[] = {
 	{"egress", FLT_DIR_EGRESS},
 	{"ingress", FLT_DIR_INGRESS},
 	{"both", FLT_DIR_BOTH},
-	{NULL},
+	{NULL, 0},
 };
 
 static const struct name_value protocol_names[] = {
@@ -738,7 +738,7 @@ static const struct name_value protocol_names[] = {
 	{"udp", FLT_PROTO_UDP},
 	{"icmp", FLT_PROTO_ICMP},
 	{"any", FLT_PROTO_ANY},
-	{NULL},
+	{NULL, 0},
 };
 
 static const struct name_value distribution_names[] = {
@@ -746,14 +746,14 @@ static const struct name_value distribution_names[] = {
 	{"normal", FLT_DIST_NORMAL},
 	{"pareto", FLT_DIST_PARETO},
 	{"paretonormal", FLT_DIST_PARETONORMAL},
-	{NULL},
+	{NULL, 0},
 };
 
 static const struct name_value backend_names[] = {
 	{"auto", PLAN_BACKEND_AUTO},
 	{"edt", PLAN_BACKEND_EDT},
 	{"netem", PLAN_BACKEND_NETEM},
-	{NULL},
+	{NULL, 0},
 };
 
 /*
