@@ -116,6 +116,16 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+int ifb_kind_parse(const void *buf, size_t len, char kind[IFNAMSIZ], bool *found)
+{
+	struct kind_query q = {0};
+	int ret = nlreq_parse(buf, len, 0, 0, link_cb, &q);
+
+	memcpy(kind, q.kind, sizeof(q.kind));
+	*found = q.found;
+	return ret;
+}
+
 int ifb_delete(int ifindex)
 {
 	struct kind_query q = {0};

@@ -5,6 +5,9 @@
  * ack text ("Specified qdisc kind is unknown", ...) is kept for the caller's error message.
  */
 #include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +39,12 @@ static int ext_ack_attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
+/* The errno of a kernel's -errno (-4095..-1); anything else is a protocol error. */
+static int errno_of(int kernel_error)
+{
+	return kernel_error < 0 && kernel_error > -4096 ? -kernel_error : EPROTO;
+}
+
 /* NLMSG_ERROR: an ack (error 0) ends the exchange; anything else is the kernel's -errno. */
 static int error_cb(const struct nlmsghdr *nlh, void *data)
 {
@@ -50,14 +59,15 @@ static int error_cb(const struct nlmsghdr *nlh, void *data)
 	if (err->error == 0)
 		return MNL_CB_STOP;
 	/* The TLVs follow the request's echoed header (and its payload unless capped). */
-	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
+	if ((nlh->nlmsg_flags & NLM_F_ACK_TLVS) &&
+	    err->msg.nlmsg_len >= sizeof(struct nlmsghdr)) {
 		tlv_offset = sizeof(*err);
 		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
 			tlv_offset += err->msg.nlmsg_len - sizeof(struct nlmsghdr);
-		if (mnl_nlmsg_size(tlv_offset) <= nlh->nlmsg_len)
+		if (tlv_offset <= nlh->nlmsg_len - mnl_nlmsg_size(0))
 			mnl_attr_parse(nlh, tlv_offset, ext_ack_attr_cb, NULL);
 	}
-	errno = err->error < 0 ? -err->error : err->error;
+	errno = errno_of(err->error);
 	return MNL_CB_ERROR;
 }
 
@@ -70,20 +80,61 @@ static int done_cb(const struct nlmsghdr *nlh, void *data)
 	if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(result)) {
 		memcpy(&result, mnl_nlmsg_get_payload(nlh), sizeof(result));
 		if (result < 0) {
-			errno = -result;
+			errno = errno_of(result);
 			return MNL_CB_ERROR;
 		}
 	}
 	return MNL_CB_STOP;
 }
 
-static int exchange(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data,
-		    char *buf)
+/*
+ * libmnl's mnl_nlmsg_ok() compares nlmsg_len as an int: a length of 2^31 or more passes it, and
+ * the walk then leaves the buffer (found by fuzzing, tests/fuzz/corpus/netlink). The kernel sends
+ * none; such a buffer is refused before libmnl walks it, and so is one over INT_MAX bytes.
+ */
+static bool lengths_ok(const void *buf, size_t len)
+{
+	const char *p = buf;
+	size_t left = len;
+
+	if (len > INT_MAX)
+		return false;
+	while (left >= sizeof(struct nlmsghdr)) {
+		uint32_t n;
+
+		memcpy(&n, p + offsetof(struct nlmsghdr, nlmsg_len), sizeof(n));
+		if (n > INT_MAX)
+			return false;
+		if (n < sizeof(struct nlmsghdr) || n > left)
+			break; /* where libmnl stops too */
+		n = MNL_ALIGN(n);
+		if (n >= left)
+			break;
+		p += n;
+		left -= n;
+	}
+	return true;
+}
+
+int nlreq_parse(const void *buf, size_t len, unsigned int seq, unsigned int portid, mnl_cb_t cb,
+		void *data)
 {
 	mnl_cb_t ctl[NLMSG_MIN_TYPE] = {
 		[NLMSG_ERROR] = error_cb,
 		[NLMSG_DONE] = done_cb,
 	};
+
+	if (!lengths_ok(buf, len)) {
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	errno = 0;
+	return mnl_cb_run2(buf, len, seq, portid, cb, data, ctl, NLMSG_MIN_TYPE);
+}
+
+static int exchange(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data,
+		    char *buf)
+{
 	unsigned int portid = mnl_socket_get_portid(nl);
 	ssize_t n;
 	int ret;
@@ -95,8 +146,7 @@ static int exchange(struct mnl_socket *nl, struct nlmsghdr *nlh, mnl_cb_t cb, vo
 		n = mnl_socket_recvfrom(nl, buf, NLREQ_RECV_SIZE);
 		if (n < 0)
 			return errno == EAGAIN ? -ETIMEDOUT : -errno;
-		errno = 0;
-		ret = mnl_cb_run2(buf, n, nlh->nlmsg_seq, portid, cb, data, ctl, NLMSG_MIN_TYPE);
+		ret = nlreq_parse(buf, (size_t)n, nlh->nlmsg_seq, portid, cb, data);
 	} while (ret > MNL_CB_STOP);
 	if (ret < 0)
 		return errno ? -errno : -EIO;

@@ -24,6 +24,14 @@
  */
 int nlreq_run(struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
 
+/*
+ * One buffer of answers as nlreq_run reads it: cb on each message of another type than the
+ * control ones, NLMSG_ERROR and NLMSG_DONE as above (seq and portid 0: any). Returns
+ * mnl_cb_run2's MNL_CB_* (MNL_CB_ERROR with errno set). For the dumps' parsers and their fuzzing.
+ */
+int nlreq_parse(const void *buf, size_t len, unsigned int seq, unsigned int portid, mnl_cb_t cb,
+		void *data);
+
 /* The kernel's extended ack message of this thread's last failed request, or "" if none. */
 const char *nlreq_ext_ack(void);
 

@@ -332,6 +332,16 @@ static int root_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+int qdisc_root_parse(const void *buf, size_t len, int ifindex, struct qdisc_saved *saved,
+		     bool *found)
+{
+	struct root_query q = {.ifindex = ifindex, .saved = saved};
+	int ret = nlreq_parse(buf, len, 0, 0, root_cb, &q);
+
+	*found = q.found;
+	return ret;
+}
+
 int qdisc_root_save(int ifindex, struct qdisc_saved *saved)
 {
 	char buf[SMALL_MSG_SIZE], name[IF_NAMESIZE];
@@ -424,6 +434,16 @@ static int child_cb(const struct nlmsghdr *nlh, void *data)
 	    TC_H_MAJ(tcm->tcm_parent) != TC_H_MAJ(TC_H_CLSACT))
 		q->count++;
 	return MNL_CB_OK;
+}
+
+int qdisc_count_parse(const void *buf, size_t len, int ifindex, uint32_t major, bool classes,
+		      int *count)
+{
+	struct class_query q = {.ifindex = ifindex, .major = major};
+	int ret = nlreq_parse(buf, len, 0, 0, classes ? class_cb : child_cb, &q);
+
+	*count = q.count;
+	return ret;
 }
 
 int qdisc_child_count(int ifindex)

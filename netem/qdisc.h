@@ -94,6 +94,15 @@ int qdisc_root_save(int ifindex, struct qdisc_saved *saved);
 int qdisc_root_class_count(int ifindex);
 /* Number of qdiscs added under the root (its built-in default children are not counted). */
 int qdisc_child_count(int ifindex);
+/*
+ * The parsers of those dumps, on one buffer of answers (nlreq_parse's result): the root qdisc of
+ * ifindex into saved (found: whether the buffer had it), and the classes of major's qdisc
+ * (classes) or the qdiscs under the root of ifindex. For their tests and fuzzing.
+ */
+int qdisc_root_parse(const void *buf, size_t len, int ifindex, struct qdisc_saved *saved,
+		     bool *found);
+int qdisc_count_parse(const void *buf, size_t len, int ifindex, uint32_t major, bool classes,
+		      int *count);
 /* Put saved back as root (replacing faultline's); a default one by deleting the root. */
 int qdisc_root_restore(int ifindex, const struct qdisc_saved *saved);
 
