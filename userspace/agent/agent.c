@@ -17,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +26,7 @@
 #include "agent/metrics.h"
 #include "agent/plandir.h"
 #include "agent/podtrace.h"
+#include "common/clock.h"
 #include "common/out.h"
 
 /* A burst of events (a ConfigMap update is several) is scanned once it is quiet this long... */
@@ -92,18 +92,7 @@ struct agent {
 
 static uint64_t mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static uint64_t unix_ms(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+	return mono_now_ns() / 1000000;
 }
 
 /* --- events and errors ------------------------------------------------------------------------ */
@@ -199,7 +188,7 @@ static void set_active(struct agent_file *f, const struct engine_plan_status *p)
 static void plan_gone(struct agent *a, struct agent_file *f)
 {
 	/* a second of slack: the deadline is checked against a clock read before the sweep */
-	if (unix_ms() + 1000 >= f->deadline_unix_ms) {
+	if (unix_now_ms() + 1000 >= f->deadline_unix_ms) {
 		f->state = FILE_EXPIRED;
 		log_event(a, AGENT_EV_EXPIRED, f, NULL, NULL);
 	} else {
@@ -328,7 +317,7 @@ static void evaluate(struct agent *a, struct agent_file *f, const struct plandir
 	if (engine_seen_add(f->key, &err))
 		log_event(a, AGENT_EV_ERROR, f, err.message, NULL); /* a restart may apply it again */
 	f->state = FILE_ACTIVE;
-	f->applied_unix_ms = unix_ms();
+	f->applied_unix_ms = unix_now_ms();
 	f->deadline_unix_ms = f->applied_unix_ms + plan.duration_ms;
 	if (!engine_status(plan.name, &one, &err) && one.n == 1) {
 		p = &one.plans[0];

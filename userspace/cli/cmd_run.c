@@ -17,6 +17,7 @@
 #include "cli/run_report.h"
 #include "cli/signals.h"
 #include "cli/trace_print.h"
+#include "common/clock.h"
 #include "experiment/run.h"
 #include "plan/policy.h"
 #include "plan/values.h"
@@ -35,7 +36,7 @@ static bool run_wait(void *arg, uint64_t deadline_ns)
 {
 	struct run_ctx *ctx = arg;
 
-	if (!stop_signal && wait_until(deadline_ns, now_ns(), ctx->wait_mask))
+	if (!stop_signal && wait_until(deadline_ns, mono_now_ns(), ctx->wait_mask))
 		ctx->failed_wait = true;
 	return stop_signal != 0 || ctx->failed_wait;
 }

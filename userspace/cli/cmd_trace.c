@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/signals.h"
 #include "cli/trace_print.h"
+#include "common/clock.h"
 #include "engine/trace.h"
 #include "plan/values.h"
 
@@ -107,7 +108,7 @@ static int print_read(struct trace_run *run, bool since_last, bool skip_empty)
  */
 static int trace_loop(struct trace_run *run, const sigset_t *wait_mask)
 {
-	const uint64_t start = now_ns();
+	const uint64_t start = mono_now_ns();
 	const uint64_t end = run->opts->for_ms ? deadline_after(start, run->opts->for_ms)
 					       : UINT64_MAX;
 	const uint64_t step = deadline_after(0, run->opts->interval_ms);
@@ -117,7 +118,7 @@ static int trace_loop(struct trace_run *run, const sigset_t *wait_mask)
 	int status, ret;
 
 	for (;;) {
-		now = now_ns();
+		now = mono_now_ns();
 		if (stop_signal)
 			break;
 		if (step && now >= next) {

@@ -75,14 +75,6 @@ int signals_catch(struct caught_signals *c)
 	return 0;
 }
 
-uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
-}
-
 /* base + ms, UINT64_MAX (never) when it does not fit */
 uint64_t deadline_after(uint64_t base, uint64_t ms)
 {

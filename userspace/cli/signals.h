@@ -28,8 +28,6 @@ struct caught_signals {
 int signals_catch(struct caught_signals *c);
 void signals_restore(struct caught_signals *c);
 
-/* CLOCK_MONOTONIC in ns. */
-uint64_t now_ns(void);
 
 /* base + ms, UINT64_MAX (never) when it does not fit */
 uint64_t deadline_after(uint64_t base, uint64_t ms);

@@ -20,6 +20,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "engine/engine.h"
 #include "engine/rules.h"
@@ -358,16 +359,14 @@ static int desc_new(struct apply *ap, uint64_t deadline_ns)
 {
 	const struct plan *plan = ap->plan;
 	struct state_desc *d = &ap->desc;
-	struct timespec now;
 	size_t i, j;
 
-	clock_gettime(CLOCK_REALTIME, &now);
 	d->version = STATE_SCHEMA_VERSION;
 	snprintf(d->name, sizeof(d->name), "%s", plan->name);
 	snprintf(d->file, sizeof(d->file), "%s", plan->file);
 	d->duration_ms = plan->duration_ms;
 	d->deadline_mono_ns = deadline_ns;
-	d->applied_unix_ms = (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000;
+	d->applied_unix_ms = unix_now_ms();
 	d->faults = calloc(plan->nfaults ? plan->nfaults : 1, sizeof(*d->faults));
 	d->slots = calloc(ap->nslots ? ap->nslots : 1, sizeof(*d->slots));
 	if (!d->faults || !d->slots)

@@ -11,6 +11,7 @@
 
 #include <bpf/bpf.h>
 
+#include "common/clock.h"
 #include "engine/engine.h"
 #include "engine/plans.h"
 #include "state/store.h"
@@ -63,14 +64,6 @@ int engine_frozen(bool *frozen, struct flt_error *err)
 	*frozen = state_frozen(&st);
 	state_close(&st);
 	return 0;
-}
-
-static uint64_t unix_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static int seen_fail(struct flt_error *err, const struct state_store *st, int ret)

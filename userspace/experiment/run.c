@@ -10,11 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/hist.h"
 #include "common/log.h"
 #include "experiment/conditions.h"
@@ -43,22 +43,6 @@ const char *experiment_phase_name(enum experiment_phase phase)
 const char *experiment_status_name(enum experiment_status status)
 {
 	return status <= EXPERIMENT_FAILED ? status_names[status] : "unknown";
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t unix_ms(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
 }
 
 /* --- preparing ------------------------------------------------------------------------------ */
@@ -159,7 +143,7 @@ struct runner {
 
 static uint64_t since_start_ms(const struct runner *run)
 {
-	return (mono_ns() - run->start_ns) / NSEC_PER_MSEC;
+	return (mono_now_ns() - run->start_ns) / NSEC_PER_MSEC;
 }
 
 static void event(const struct runner *run, const char *fmt, ...)
@@ -405,7 +389,7 @@ static enum phase_end run_phase(struct runner *run, enum experiment_phase phase,
 {
 	struct experiment_result *r = run->r;
 	const uint64_t step = r->interval_ms * NSEC_PER_MSEC;
-	const uint64_t start = mono_ns(), end = start + duration_ms * NSEC_PER_MSEC;
+	const uint64_t start = mono_now_ns(), end = start + duration_ms * NSEC_PER_MSEC;
 	uint64_t next = start + step, now;
 	bool check = phase == EXPERIMENT_FAULT && r->plan->nconditions;
 	enum phase_end how = PHASE_DONE;
@@ -417,7 +401,7 @@ static enum phase_end run_phase(struct runner *run, enum experiment_phase phase,
 	      (unsigned long long)duration_ms);
 	for (;;) {
 		stop = run->hooks->wait(run->hooks->ctx, next < end ? next : end);
-		now = mono_ns();
+		now = mono_now_ns();
 		if (stop || now >= next || now >= end) {
 			bool fired = sample(run, phase, check && !stop);
 
@@ -554,8 +538,8 @@ int experiment_run(const struct experiment_opts *opts, const struct experiment_h
 		free(run.conds);
 		return ret;
 	}
-	run.start_ns = mono_ns();
-	r->start_unix_ms = unix_ms();
+	run.start_ns = mono_now_ns();
+	r->start_unix_ms = unix_now_ms();
 	r->status = EXPERIMENT_COMPLETED;
 
 	if (opts->baseline_ms)
@@ -589,7 +573,7 @@ int experiment_run(const struct experiment_opts *opts, const struct experiment_h
 	case PHASE_FAILED:
 		break; /* fail_run() said why */
 	}
-	r->end_unix_ms = unix_ms();
+	r->end_unix_ms = unix_now_ms();
 	engine_trace_stop(run.tracer);
 	free(run.conds);
 	return 0;

@@ -15,6 +15,7 @@
 
 #include <bpf/bpf.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "state/store.h"
 
@@ -33,15 +34,6 @@ const char *state_root(void)
 	const char *root = getenv("FAULTLINE_PIN_DIR");
 
 	return root && *root ? root : STATE_DEFAULT_ROOT;
-}
-
-uint64_t mono_now_ns(void)
-{
-	struct timespec ts;
-
-	/* the clock of bpf_ktime_get_ns(), which the programs compare deadlines with */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 int state_check_name(const char *name, struct flt_error *err)

@@ -106,6 +106,6 @@ int state_seen_open(struct state_store *st, bool create);
 int state_map_create_pinned(int type, const char *name, uint32_t key_size, uint32_t value_size,
 			    uint32_t max_entries, const char *pin);
 
-uint64_t mono_now_ns(void);
+#include "common/clock.h" /* mono_now_ns(), the deadlines' clock */
 
 #endif /* FAULTLINE_STORE_H */
