@@ -199,7 +199,7 @@ int nlreq_run(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 	ext_ack_msg[0] = '\0';
 	if (!is_dump(nlh))
 		nlh->nlmsg_flags |= NLM_F_ACK;
-	buf = malloc(NLREQ_RECV_SIZE);
+	buf = calloc(1, NLREQ_RECV_SIZE + MNL_ALIGNTO); /* the slack nlreq_parse's walk may read */
 	if (!buf)
 		return -ENOMEM;
 	err = exchange_once(nlh, cb, data, buf);

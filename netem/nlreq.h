@@ -28,6 +28,8 @@ int nlreq_run(struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
  * One buffer of answers as nlreq_run reads it: cb on each message of another type than the
  * control ones, NLMSG_ERROR and NLMSG_DONE as above (seq and portid 0: any). Returns
  * mnl_cb_run2's MNL_CB_* (MNL_CB_ERROR with errno set). For the dumps' parsers and their fuzzing.
+ * buf must be readable up to MNL_ALIGN(len): libmnl ends a message's attributes at its aligned
+ * tail, up to 3 bytes past a last message whose length is not a multiple of 4 (fuzzing found it).
  */
 int nlreq_parse(const void *buf, size_t len, unsigned int seq, unsigned int portid, mnl_cb_t cb,
 		void *data);
