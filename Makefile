@@ -25,6 +25,15 @@ TEST_SRCS := $(wildcard tests/unit/test_*.c tests/bpf/test_*.c)
 TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRCS))
 BENCHES := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/bpf/bench_*.c))
 TOOLS := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
+FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+
+# The sanitizer builds (clang): the unit and BPF tests under ASan+UBSan, and the libFuzzer targets
+# (docs/fuzzing.md). Each is this Makefile again with its own BUILD folder.
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_CFLAGS := -O1 -g $(SAN) -Wno-unknown-warning-option
+SAN_BUILD := build/san
+FUZZ_BUILD := build/fuzz
+FUZZ_SECONDS ?= 60
 
 ifeq ($(V),1)
 Q :=
@@ -35,7 +44,7 @@ msg = @printf '  %-8s %s\n' $(1) $(2);
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test unit demo bench clean vm-test bench-vm
+.PHONY: all deps test unit demo bench clean vm-test bench-vm san fuzz fuzz-build fuzzers
 .SECONDARY:
 
 all: $(BUILD)/faultline $(TOOLS)
@@ -106,6 +115,26 @@ $(BUILD)/tools/%: tests/tools/%.c | $(BUILD)/.tools
 tests-build: all $(TESTS)
 .PHONY: tests-build
 
+# A fuzz target: its own main() from libFuzzer, linked with the library built for fuzzing.
+$(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/%.o $(BUILD)/libfaultline.a
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer $^ $(LDLIBS) -o $@
+fuzzers: $(FUZZERS)
+
+# The unit and BPF tests built with ASan+UBSan into build/san (tests/run.sh runs them too).
+san:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) CC=$(CLANG) CFLAGS="$(SAN_CFLAGS)" \
+		$(patsubst $(BUILD)/%,$(SAN_BUILD)/%,$(TESTS))
+
+fuzz-build:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(CLANG) \
+		CFLAGS="$(SAN_CFLAGS) -fsanitize=fuzzer-no-link" fuzzers
+
+# Every fuzz target for FUZZ_SECONDS (default 60) each; any crash, leak or sanitizer report fails.
+fuzz: fuzz-build
+	$(Q)scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 # Unit and BPF_PROG_TEST_RUN tests only (no namespaces, no attachments).
 unit: tests-build
 	$(Q)tests/run.sh --unit
@@ -115,7 +144,7 @@ unit: tests-build
 # either failing fails the target.
 test:
 	$(Q)scripts/install-deps.sh --vm
-	$(Q)$(MAKE) --no-print-directory tests-build
+	$(Q)$(MAKE) --no-print-directory tests-build san fuzz-build
 	$(Q)rc=0; tests/run.sh || rc=1; vm/run.sh || rc=1; exit $$rc
 
 # The test suite in qemu on Debian's 6.1 and 6.12 kernels. VM_KERNELS and VM_TESTS select.

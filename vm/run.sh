@@ -286,9 +286,10 @@ build_common() {
 	install -m 755 "$TOP/vm/init" "$ROOT/init"
 
 	# The project, where tests/run.sh and the integration tests expect it: the built programs and
-	# tests (no objects), the tests' data, the scripts and the examples.
+	# tests (no objects; not the sanitizer builds, which run on the host only), the tests' data,
+	# the scripts and the examples.
 	mkdir -p "$ROOT/faultline"
-	(cd "$TOP" && find build -path build/vm -prune -o -type f \
+	(cd "$TOP" && find build \( -path build/vm -o -path build/san -o -path build/fuzz \) -prune -o -type f \
 		! -name '*.o' ! -name '*.d' ! -name '*.a' ! -name '*.skel.h' ! -name '.deps' -print0 |
 		cpio -0 -pdm --quiet "$ROOT/faultline")
 	(cd "$TOP" && find tests scripts examples VERSION -print0 | cpio -0 -pdm --quiet "$ROOT/faultline")
