@@ -54,7 +54,7 @@ static __always_inline __u64 flt_departure_base(struct __sk_buff *skb, bool at_i
  * netem's correlated random number (get_crandom() in sch_netem.c): with c the correlation
  * times 2^32, next = ((2^32 - (c + 1)) * random + (c + 1) * last) >> 32. Neither product nor
  * their sum overflows 64 bits: both factors of each are below 2^32 and the weights sum to 2^32.
- * rnd_map: PERCPU_ARRAY, rule_key -> __u32, the rule's last number.
+ * rnd_map: ARRAY, rule_key -> __u32, the rule's last number.
  */
 static __always_inline __u32 flt_delay_random(void *rnd_map, __u32 rule_key, __u32 correlation)
 {

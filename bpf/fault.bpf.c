@@ -32,7 +32,7 @@
  *   flt_flows      LRU_HASH, flt_flow_key -> __u64 last departure     65536,    programs
  *                  (ns) of the flow                                   may set
  *   flt_dist       ARRAY, FLT_DIST_* -> flt_dist_table                fixed     userspace
- *   flt_delay_rnd  PERCPU_ARRAY, slot * FLT_MAX_RULES + rule          set       programs
+ *   flt_delay_rnd  ARRAY, slot * FLT_MAX_RULES + rule                 set       programs
  *                  -> __u32: the rule's last correlated random number (netem's crndstate)
  *
  * Userspace's duties beyond filling the tables:
@@ -145,12 +145,14 @@ struct {
 } flt_dist SEC(".maps");
 
 /*
- * Per CPU, so that drawing needs no lock: the correlation then holds between the successive
- * packets of the rule that one CPU handles, which for one flow is nearly all of them (RSS and
- * the socket keep a flow on a CPU).
+ * One number per rule, as netem keeps one per qdisc: the correlation holds between the rule's
+ * successive packets whichever CPU handles them. Per CPU, it held only between the packets one
+ * CPU handled, and a sender that the scheduler moved between CPUs (as in a 2-CPU VM) saw a lag-1
+ * autocorrelation of 0.3 for a 70% correlation. No lock: the word is read and written whole, and
+ * two CPUs drawing for one rule at the same instant only continue one chain from the same number.
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, FLT_MAX_RULES);
 	__type(key, __u32); /* slot * FLT_MAX_RULES + rule */
 	__type(value, __u32);

@@ -378,23 +378,23 @@ static int reset_maps(void **state)
 {
 	struct flt_target_rules *empty = calloc(1, sizeof(*empty));
 	struct flt_counters *zeros = calloc((size_t)ncpus, sizeof(*zeros));
-	__u64 *rnd_zeros = calloc((size_t)ncpus, sizeof(*rnd_zeros)); /* per-CPU values: 8 bytes */
 	int ifaces_fd = bpf_map__fd(skel->maps.flt_ifaces);
 	int flows_fd = bpf_map__fd(skel->maps.flt_flows);
 	struct flt_rate_state rate_zero = {0};
+	__u32 rnd_zero = 0;
 	struct flt_flow_key flow, next_flow;
 	struct flt_iface_key key, next;
 	__u32 i;
 
 	(void)state;
-	if (!empty || !zeros || !rnd_zeros)
+	if (!empty || !zeros)
 		goto fail;
 	for (i = 0; i < NSLOTS; i++)
 		if (bpf_map_update_elem(bpf_map__fd(skel->maps.flt_rules), &i, empty, 0))
 			goto fail;
 	for (i = 0; i < NSLOTS * FLT_MAX_RULES; i++) {
 		if (bpf_map_update_elem(bpf_map__fd(skel->maps.flt_counters), &i, zeros, 0) ||
-		    bpf_map_update_elem(bpf_map__fd(skel->maps.flt_delay_rnd), &i, rnd_zeros, 0))
+		    bpf_map_update_elem(bpf_map__fd(skel->maps.flt_delay_rnd), &i, &rnd_zero, 0))
 			goto fail;
 	}
 	for (i = 0; i < NSLOTS * FLT_MAX_RULES * 2; i++)
@@ -410,7 +410,6 @@ static int reset_maps(void **state)
 		if (bpf_map_delete_elem(flows_fd, &flow))
 			goto fail;
 	}
-	free(rnd_zeros);
 	free(empty);
 	free(zeros);
 	/* the usual target: the loopback (test_run's device) in netns slot 0 is target slot 0 */
@@ -419,7 +418,6 @@ static int reset_maps(void **state)
 fail:
 	free(empty);
 	free(zeros);
-	free(rnd_zeros);
 	return -1;
 }
 

@@ -98,8 +98,9 @@ check_range "$(us min_us)" 20000 $((40000 + $(late_us 40000))) "netns, uniform j
 check_range "$(us stddev_us)" 8000 16000 "netns, uniform jitter 20ms: standard deviation (us; 11547 expected)"
 check_range "$(us autocorr_pct)" -45 45 "netns, uniform jitter without correlation: lag-1 autocorrelation (%)"
 
-# correlation 70%: successive delays alike (an AR(1) of coefficient 0.7 before the path's noise)
-delayed netns 7602 60
+# correlation 70%: successive delays alike (an AR(1) of coefficient 0.7 before the path's noise;
+# 120 round trips: the lag-1 autocorrelation's standard error is about 0.05)
+delayed netns 7602 120
 soft assert_delay "$OUT" "$NEAR" 50000 25 "netns, 50ms jitter 40ms correlated"
 check_range "$(us autocorr_pct)" 35 100 "netns, correlation 70%: lag-1 autocorrelation (%)"
 
