@@ -167,7 +167,8 @@ struct {
  */
 struct flt_scratch {
 	__u32 shaping_rules;
-	__u32 pad;
+	/* the ifindex whose packet flt_tc_mirred is to hand to the IFB now (FLT_IFACE_MIRRED) */
+	__u32 mirred_ifindex;
 };
 
 struct {
@@ -199,6 +200,10 @@ static __always_inline struct flt_scratch *flt_scratch_get(void)
 /* Which sides a tc program shapes on, for flt_tc_shape(). */
 #define FLT_SIDE_HOOK_INGRESS 1	  /* the device's ingress (else its egress) */
 #define FLT_SIDE_TARGET_INGRESS 2 /* traffic entering the target (else leaving it) */
+#define FLT_SIDE_MIRRED 4	  /* its IFB is reached by flt_tc_mirred (FLT_IFACE_MIRRED) */
+
+/* flt_tc_shape()'s answer for a packet that flt_tc_mirred is to redirect: not a TC_ACT_*. */
+#define FLT_TC_TO_MIRRED 0x7f
 
 /*
  * One edt rule's effect on a departure time, flt_edt_departure() on this object's maps. A global
@@ -282,6 +287,8 @@ __noinline int flt_tc_shape(struct __sk_buff *skb, __u32 slot, __u32 ifb_ifindex
 	}
 	if (netem_classid)
 		skb->priority = netem_classid;
+	if (at_ingress && (sides & FLT_SIDE_MIRRED))
+		return FLT_TC_TO_MIRRED;
 	if (at_ingress)
 		return bpf_redirect(ifb_ifindex, 0);
 	return TC_ACT_UNSPEC;
@@ -291,7 +298,8 @@ __noinline int flt_tc_shape(struct __sk_buff *skb, __u32 slot, __u32 ifb_ifindex
  * Both tc programs return TC_ACT_UNSPEC, never TC_ACT_OK, for what they neither drop nor
  * redirect: TC_ACT_UNSPEC is TCX_NEXT for tcx links and "continue with the next filter" for
  * cls_bpf in direct-action mode, so other tools' programs attached after ours still see the
- * packet. A shaped packet on ingress is TC_ACT_REDIRECT (to the IFB).
+ * packet. A shaped packet on ingress is TC_ACT_REDIRECT (to the IFB), or, with
+ * FLT_IFACE_MIRRED, TC_ACT_UNSPEC with its ifindex in the per-CPU scratch for flt_tc_mirred.
  */
 static __always_inline int flt_tc(struct __sk_buff *skb, __u8 hook_dir)
 {
@@ -303,12 +311,15 @@ static __always_inline int flt_tc(struct __sk_buff *skb, __u8 hook_dir)
 	struct flt_protect protect = flt_protect_list();
 	struct flt_scratch *scratch;
 	__u8 dir = hook_dir;
+	int ret;
 
-	iface = bpf_map_lookup_elem(&flt_ifaces, &key);
-	if (!iface)
-		return TC_ACT_UNSPEC;
+	/* first: no packet that this program saw leaves an earlier packet's word to flt_tc_mirred */
 	scratch = flt_scratch_get();
 	if (!scratch)
+		return TC_ACT_UNSPEC;
+	scratch->mirred_ifindex = 0;
+	iface = bpf_map_lookup_elem(&flt_ifaces, &key);
+	if (!iface)
 		return TC_ACT_UNSPEC;
 	/* The host end of a pod's veth receives what the pod sends. */
 	if (iface->flags & FLT_IFACE_SWAP)
@@ -322,10 +333,15 @@ static __always_inline int flt_tc(struct __sk_buff *skb, __u8 hook_dir)
 	 * Each tc program verifies in 30k instructions on 6.18 (16.5k before shaping), and the
 	 * call costs ~5 ns a packet that nothing shapes.
 	 */
-	return flt_tc_shape(skb, iface->target_slot, iface->ifb_ifindex,
-			    (hook_dir == FLT_DIR_INGRESS ? FLT_SIDE_HOOK_INGRESS : 0) |
-				    (dir == FLT_DIR_INGRESS ? FLT_SIDE_TARGET_INGRESS : 0),
-			    scratch->shaping_rules);
+	ret = flt_tc_shape(skb, iface->target_slot, iface->ifb_ifindex,
+			   (hook_dir == FLT_DIR_INGRESS ? FLT_SIDE_HOOK_INGRESS : 0) |
+				   (dir == FLT_DIR_INGRESS ? FLT_SIDE_TARGET_INGRESS : 0) |
+				   (iface->flags & FLT_IFACE_MIRRED ? FLT_SIDE_MIRRED : 0),
+			   scratch->shaping_rules);
+	if (ret != FLT_TC_TO_MIRRED)
+		return ret;
+	scratch->mirred_ifindex = skb->ifindex;
+	return TC_ACT_UNSPEC;
 }
 
 SEC("tc")
@@ -338,6 +354,28 @@ SEC("tc")
 int flt_tc_egress(struct __sk_buff *skb)
 {
 	return flt_tc(skb, FLT_DIR_EGRESS);
+}
+
+/*
+ * The second filter on a device's clsact ingress where the IFB takes only act_mirred's packets
+ * (FLT_IFACE_MIRRED): a cls_bpf filter without direct-action, after flt_tc_ingress (its
+ * priority + 1, or in clsact after flt_tc_ingress's tcx link), whose one action is mirred egress
+ * redirect to the interface's IFB. It matches (-1: the filter's actions run) the packet that
+ * flt_tc_ingress just left to it, in this CPU's scratch: tc runs a packet's filters one after
+ * the other on one CPU, and flt_tc_ingress clears the word for every packet first. The packet
+ * itself carries no signal (no mark, no cb): nothing after this hook can see one. 0: no match,
+ * the next filter sees the packet.
+ */
+SEC("tc")
+int flt_tc_mirred(struct __sk_buff *skb)
+{
+	__u32 zero = 0;
+	struct flt_scratch *scratch = bpf_map_lookup_elem(&flt_scratch, &zero);
+
+	if (!scratch || !scratch->mirred_ifindex || scratch->mirred_ifindex != skb->ifindex)
+		return 0;
+	scratch->mirred_ifindex = 0;
+	return -1;
 }
 
 /* The target of a cgroup attachment plus one; 0 until userspace configured it. */

@@ -53,6 +53,13 @@
 
 /* flt_iface.flags */
 #define FLT_IFACE_SWAP 1 /* host end of a pod's veth: the interface's ingress is the pod's egress */
+/*
+ * What waits on the interface's ingress reaches its IFB through act_mirred, not bpf_redirect():
+ * kernels whose IFB drops bpf_redirect()ed packets (Debian's 6.1; faultline probe: ifb_redirect).
+ * The tc program leaves the packet to faultline's second filter, flt_tc_mirred, whose mirred
+ * action redirects it (fault.bpf.c).
+ */
+#define FLT_IFACE_MIRRED 2
 
 /* An address family tag in flt_cidr.family: AF_INET and AF_INET6's values. */
 #define FLT_AF_INET 2
@@ -114,7 +121,8 @@ struct flt_iface {
 	/*
 	 * Packets that must wait (delay, rate, netem) need a qdisc on a device's egress: what
 	 * arrives on this interface's ingress is redirected to this IFB device, whose root is fq
-	 * or faultline's prio. 0: no such device (nothing on ingress needs waiting).
+	 * or faultline's prio (with FLT_IFACE_MIRRED, by the mirred action of a second filter).
+	 * 0: no such device (nothing on ingress needs waiting).
 	 */
 	__u32 ifb_ifindex;
 	__u32 pad;

@@ -4,7 +4,9 @@
 # measured added delay, median and p99, for 10, 50, 100 and 500 ms, through faultline's edt
 # backend, faultline's netem backend, and plain `tc qdisc add ... netem` set up by iproute2, on
 # the same traffic (UDP round trips from a pod to a peer; the delay on the pod's ingress, i.e. the
-# egress of the host end of its veth, where all three put their queue).
+# egress of the host end of its veth, where all three put their queue). Then faultline's two
+# backends on the pod's egress, whose packets wait in an IFB: reached by bpf_redirect() or, where
+# the kernel's IFB drops those (Debian's 6.1, VM_KERNELS=6.1), act_mirred (the line "IFB path").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -48,7 +50,7 @@ rtt() { # COUNT: "median_us p99_us" of round trips
 }
 read -r base_med _ <<<"$(rtt 100)"
 
-plan() { # BACKEND MS
+plan() { # BACKEND MS [DIRECTION]
 	cat >"$work/p.yaml" <<EOF
 apiVersion: faultline/v1
 kind: FaultPlan
@@ -58,7 +60,7 @@ spec:
   targets:
     a: {pods: [$uid]}
   faults:
-    - {name: d, target: a, backend: $1, direction: ingress, match: {protocol: udp, ports: [7300]}, delay: {time: ${2}ms}}
+    - {name: d, target: a, backend: $1, direction: ${3:-ingress}, match: {protocol: udp, ports: [7300]}, delay: {time: ${2}ms}}
 EOF
 	echo "$work/p.yaml"
 }
@@ -66,14 +68,23 @@ added() { # "median p99" -> "added-median added-p99" in ms
 	awk -v b="$base_med" '{ printf "%.2f %.2f", ($1 - b) / 1000, ($2 - b) / 1000 }' <<<"$1"
 }
 
+if [ "$("$faultline" probe -j | jq -r .features.ifb_redirect.supported)" = true ]; then
+	ifb_path="bpf_redirect() (ifb_redirect yes)"
+else
+	ifb_path="act_mirred (ifb_redirect no, ifb_mirred $("$faultline" probe -j | jq -r .features.ifb_mirred.supported))"
+fi
 echo "kernel $(uname -r); baseline round trip median ${base_med} us; $samples round trips per cell"
+echo "IFB path (the pod's egress): ${FAULTLINE_IFB_PATH:-auto}: $ifb_path"
 echo "added delay in ms, median / p99 (error of the median against the request)"
-printf '%-10s %-28s %-28s %-28s\n' requested "faultline edt" "faultline netem" "tc qdisc netem"
+printf '%-10s %-28s %-28s %-28s %-28s %-28s\n' requested "faultline edt" "faultline netem" \
+	"tc qdisc netem" "edt, pod egress (IFB)" "netem, pod egress (IFB)"
 for ms in 10 50 100 500; do
 	row=$(printf '%-10s' "${ms}ms")
-	for how in edt netem tc; do
+	for how in edt netem tc edt-egress netem-egress; do
 		if [ $how = tc ]; then
 			on_node tc qdisc add dev "$veth" root netem delay "${ms}ms" limit 100000
+		elif [ "${how%-egress}" != "$how" ]; then
+			on_node "$faultline" apply "$(plan "${how%-egress}" "$ms" egress)" >/dev/null
 		else
 			on_node "$faultline" apply "$(plan $how "$ms")" >/dev/null
 		fi

@@ -1769,6 +1769,51 @@ static void test_ingress_stamps_a_delivery_time_and_redirects_to_the_ifb(void **
 	assert_int_equal(io.tstamp, 0);
 }
 
+/*
+ * FLT_IFACE_MIRRED (kernels whose IFB drops bpf_redirect()ed packets): the shaped packet is
+ * stamped as on the redirect path but passed on (TC_ACT_UNSPEC) to flt_tc_mirred, the next
+ * filter, which matches it (-1: its mirred action takes it to the IFB) once, and no other
+ * packet. The word between the two is per CPU, as tc runs a packet's filters on one CPU: the
+ * test stays on one.
+ */
+static void test_mirred_flag_hands_the_shaped_packet_to_the_mirred_filter(void **state)
+{
+	struct flt_rule r = rule_new(FLT_ACT_DELAY, FLT_DIR_INGRESS, FLT_PROTO_TCP);
+	struct pkt_spec in = in4(IPPROTO_TCP, 5432, 40000);
+	struct pkt_spec other = in4(IPPROTO_UDP, 5432, 40000);
+	struct skb_io io = {0};
+	cpu_set_t one, all;
+	__u64 before, after;
+
+	(void)state;
+	assert_int_equal(sched_getaffinity(0, sizeof(all), &all), 0);
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+	r.delay_ns = 100 * MS_NS;
+	set_iface_ifb(LO_IFINDEX, 0, 0, FLT_IFACE_MIRRED, LO_IFINDEX);
+	set_rule(0, r);
+	before = now_ns();
+	run_skb(TC_IN, &in, &io);
+	after = now_ns();
+	assert_int_equal(io.verdict, TC_ACT_UNSPEC);
+	assert_in_range(io.tstamp, before + 100 * MS_NS, after + 100 * MS_NS);
+	assert_int_equal(run_prog(skel->progs.flt_tc_mirred, &in), -1);
+	/* once: a second look (another packet) finds nothing left for it */
+	assert_int_equal(run_prog(skel->progs.flt_tc_mirred, &in), 0);
+	/* a packet no rule shapes is not handed over, nor one the tc program never saw */
+	io = (struct skb_io){0};
+	run_skb(TC_IN, &other, &io);
+	assert_int_equal(io.verdict, TC_ACT_UNSPEC);
+	assert_int_equal(run_prog(skel->progs.flt_tc_mirred, &other), 0);
+	/* nor a shaped one that the tc program ran on after: it clears the word for every packet */
+	io = (struct skb_io){0};
+	run_skb(TC_IN, &in, &io);
+	run_skb(TC_IN, &other, &io);
+	assert_int_equal(run_prog(skel->progs.flt_tc_mirred, &in), 0);
+	assert_int_equal(sched_setaffinity(0, sizeof(all), &all), 0);
+}
+
 static void test_ingress_without_ifb_is_left_alone(void **state)
 {
 	struct pkt_spec in = in4(IPPROTO_TCP, 5432, 40000);
@@ -1947,6 +1992,8 @@ int main(void)
 		cmocka_unit_test_setup(test_ingress_stamps_a_delivery_time_and_redirects_to_the_ifb,
 				       reset_maps),
 		cmocka_unit_test_setup(test_ingress_without_ifb_is_left_alone, reset_maps),
+		cmocka_unit_test_setup(test_mirred_flag_hands_the_shaped_packet_to_the_mirred_filter,
+				       reset_maps),
 		cmocka_unit_test_setup(test_netem_rule_steers_to_its_band_first_match_wins,
 				       reset_maps),
 		cmocka_unit_test_setup(test_expired_shaping_rule_stamps_nothing, reset_maps),

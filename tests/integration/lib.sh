@@ -443,11 +443,17 @@ need_feature() {
 	done
 }
 
+# has_ifb_path: can packets that wait on a device's ingress side (a pod's egress) reach an IFB
+# here: by bpf_redirect() (probe: ifb_redirect) or, where the IFB drops those (Debian's 6.1), by
+# act_mirred (probe: ifb_mirred).
+has_ifb_path() {
+	has_feature ifb_redirect || has_feature ifb_mirred
+}
+
 # pod_delay_path: sets DELAY_BACKEND (edt where the kernel has fq, else netem with prio) and
-# DELAY_DIRECTION for a delay on a pod's traffic: egress where the kernel's IFB passes redirected
-# packets on (probe: ifb_redirect), else ingress (Debian's 6.1 refuses a delay on a pod's
-# egress), which delays the answers instead: the same time on each round trip. Skips without
-# either qdisc.
+# DELAY_DIRECTION for a delay on a pod's traffic: egress where an IFB can take the pod's egress
+# (has_ifb_path), else ingress (a delay on a pod's egress is refused there), which delays the
+# answers instead: the same time on each round trip. Skips without either qdisc.
 pod_delay_path() {
 	if has_feature fq; then
 		DELAY_BACKEND=edt
@@ -457,9 +463,9 @@ pod_delay_path() {
 		skip "this kernel has neither fq ($(probe_feature fq why)) nor netem and prio: run in vm/ (make vm-test)"
 	fi
 	DELAY_DIRECTION=egress
-	has_feature ifb_redirect && return 0
+	has_ifb_path && return 0
 	DELAY_DIRECTION=ingress
-	log "faultline probe: ifb_redirect: $(probe_feature ifb_redirect why): a delay on the pod's egress is refused here, so it is on its ingress"
+	log "faultline probe: ifb_redirect, ifb_mirred: $(probe_feature ifb_mirred why): a delay on the pod's egress is refused here, so it is on its ingress"
 }
 
 # pod_a_plan NAME DURATION FAULT [SECTIONS]: a plan file (its path printed) named NAME with

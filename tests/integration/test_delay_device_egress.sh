@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # A delay on a pod's ingress waits on the device's own egress (the host end of its veth), with no
 # IFB: it works on every kernel with fq or netem, through each backend the kernel has. On a kernel
-# whose IFB drops redirected packets (faultline probe: ifb_redirect no), a delay on the pod's
-# egress is refused with exit 2 and a message that says why, and nothing is attached.
+# whose IFB takes no redirected packets (faultline probe: ifb_redirect and ifb_mirred no), a
+# delay on the pod's egress is refused with exit 2 and a message that says why, and nothing is
+# attached.
 # shellcheck source=tests/integration/lib.sh disable=SC2154 # pod_create sets a_uid, ...
 . "$(dirname "$0")/lib.sh"
 
@@ -42,7 +43,7 @@ for b in "${backends[@]}"; do
 	revert_plan "dev-$b"
 done
 
-if ! has ifb_redirect; then
+if ! has_ifb_path; then
 	run_faultline apply "$(plan "${backends[0]}" egress)"
 	assert_eq "$FLT_RC" 2 "delay on the pod's egress where IFB drops redirected packets: exit status"
 	assert_contains "$FLT_ERR" "IFB" "refused delay on the pod's egress: stderr says why"

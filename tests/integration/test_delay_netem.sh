@@ -5,7 +5,6 @@
 # shellcheck source=tests/integration/lib.sh
 . "$(dirname "$0")/lib.sh"
 need_qdisc netem prio
-need_feature ifb_redirect # the pod's egress waits in an IFB
 command -v iperf3 >/dev/null || skip "iperf3 is not installed"
 BACKEND=netem
 # shellcheck source=tests/integration/delay_common.sh

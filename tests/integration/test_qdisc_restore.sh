@@ -8,7 +8,6 @@
 if ! has_feature fq; then
 	need_qdisc netem prio
 fi
-need_feature ifb_redirect # direction both: the pod's egress waits in an IFB
 
 pod_create a
 svc_serve udp 7200

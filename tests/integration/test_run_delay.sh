@@ -8,8 +8,8 @@
 # may hold the smoothed RTT of the session that straddled the revert: srtt decays over a few
 # segments). The verdict's tcp.rtt.p99 fault_ratio is above 2.
 #
-# The delay is on the pod's egress where the kernel's IFB passes redirected packets on (faultline
-# probe: ifb_redirect), else on its ingress (Debian's 6.1), as in test_trace_delay. It needs fq
+# The delay is on the pod's egress where an IFB takes redirected packets (faultline probe:
+# ifb_redirect or ifb_mirred), else on its ingress, as in test_trace_delay. It needs fq
 # (edt backend) or netem and prio: this host's kernel has neither, the VMs have both.
 # timeout: 400
 # shellcheck source=tests/integration/lib.sh disable=SC2154 # pod_create sets a_uid, ...

@@ -10,9 +10,10 @@
 # percentile's bucket error, the rest the client's own time around each call). b's are under
 # 5 ms. Counts: 10 connects each, none failed, and RTT samples from every response.
 #
-# The delay is on the pod's egress where the kernel's IFB passes redirected packets on (faultline
-# probe: ifb_redirect), else on its ingress (Debian's 6.1: a delay on the pod's egress is refused
-# there), which delays the SYN-ACKs and the responses instead: the same 50 ms on each round trip.
+# The delay is on the pod's egress where an IFB takes redirected packets (faultline probe:
+# ifb_redirect, or ifb_mirred as on Debian's 6.1), else on its ingress (a delay on the pod's
+# egress is refused there), which delays the SYN-ACKs and the responses instead: the same 50 ms
+# on each round trip.
 # It needs fq (edt backend) or netem and prio: this host's kernel has neither, the VMs have both.
 # timeout: 600
 # shellcheck source=tests/integration/lib.sh disable=SC2154 # pod_create sets a_uid, a_veth, ...

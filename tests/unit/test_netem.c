@@ -26,8 +26,11 @@
 #include <cmocka.h>
 #include <json-c/json.h>
 #include <libmnl/libmnl.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
 
 #include "netem/ifb.h"
+#include "netem/mirred.h"
 #include "netem/nlreq.h"
 #include "netem/qdisc.h"
 
@@ -1012,6 +1015,58 @@ static void test_fq_add_read_back_by_tc(void **state)
 	json_object_put(all);
 }
 
+/*
+ * The mirred filter as tc reads it back: a cls_bpf filter at its priority and handle, without
+ * direct-action (so that its action runs on a match), whose one action redirects to the IFB.
+ */
+static void test_mirred_filter_read_back_by_tc(void **state)
+{
+	const struct bpf_insn match[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = -1 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	json_object *all, *f = NULL, *opt, *acts, *act;
+	int ifb = 0, prog;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(ifb_create("fltifb1", &ifb), 0);
+	assert_int_equal(run("tc qdisc add dev " DEV " clsact"), 0);
+	prog = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "flt_tc_mirred", "GPL", match, 2, NULL);
+	assert_true(prog >= 0);
+	assert_int_equal(mirred_filter_add(dev_ifindex, 2, 0xf1000005, prog, "flt_tc_mirred", ifb),
+			 0);
+	assert_int_equal(mirred_filter_add(dev_ifindex, 2, 0xf1000005, prog, "flt_tc_mirred", ifb),
+			 -EEXIST);
+	assert_int_equal(mirred_filter_add(dev_ifindex, 0, 0xf1000006, prog, "flt_tc_mirred", ifb),
+			 -EINVAL);
+	all = run_json("tc -j filter show dev " DEV " ingress");
+	for (i = 0; all && i < json_object_array_length(all); i++)
+		if (json_get(json_object_array_get_idx(all, i), "options"))
+			f = json_object_array_get_idx(all, i);
+	if (!f)
+		printf("tc -j filter show: %s\n", all ? json_object_to_json_string(all) : "nothing");
+	assert_non_null(f);
+	assert_string_equal(json_str(f, "kind"), "bpf");
+	assert_true(json_num(f, "pref") == 2);
+	assert_string_equal(json_str(f, "protocol"), "all");
+	opt = json_get(f, "options");
+	assert_true(json_object_object_get_ex(opt, "bpf_name", NULL));
+	assert_false(json_object_object_get_ex(opt, "direct-action", NULL));
+	acts = json_get(opt, "actions");
+	assert_non_null(acts);
+	assert_int_equal(json_object_array_length(acts), 1);
+	act = json_object_array_get_idx(acts, 0);
+	assert_string_equal(json_str(act, "kind"), "mirred");
+	assert_string_equal(json_str(act, "mirred_action"), "redirect");
+	assert_string_equal(json_str(act, "direction"), "egress");
+	assert_string_equal(json_str(act, "to_dev"), "fltifb1");
+	json_object_put(all);
+	close(prog);
+	assert_int_equal(run("tc qdisc del dev " DEV " clsact"), 0);
+	assert_int_equal(ifb_delete(ifb), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest encoding[] = {
@@ -1045,6 +1100,7 @@ int main(void)
 					  back_to_default),
 		cmocka_unit_test_teardown(test_root_class_count, back_to_default),
 		cmocka_unit_test(test_ifb_create_up_and_delete),
+		cmocka_unit_test(test_mirred_filter_read_back_by_tc),
 		cmocka_unit_test_teardown(test_netem_add_read_back_by_tc, back_to_default),
 		cmocka_unit_test_teardown(test_netem_gilbert_elliott_read_back_by_tc,
 					  back_to_default),

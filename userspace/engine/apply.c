@@ -33,6 +33,7 @@
 #include "kernel/netdev.h"
 #include "kernel/pods.h"
 #include "kernel/shaping.h"
+#include "netem/nlreq.h"
 #include "netem/qdisc.h"
 #include "plan/values.h"
 #include "state/store.h"
@@ -87,6 +88,15 @@ static void set_protected_cidrs(struct fault_bpf *skel)
 	skel->rodata->flt_nprotect = (uint32_t)i;
 }
 
+/*
+ * "tc mirred on veth1": the second filter on an interface's ingress whose IFB takes act_mirred's
+ * packets only (FLT_IFACE_MIRRED), made right after the interface's tc ingress program.
+ */
+static bool slot_mirred(const struct slot *s, enum hook h)
+{
+	return h == HOOK_TC_INGRESS && (s->iface_flags & FLT_IFACE_MIRRED);
+}
+
 /* Open and load the tc and cgroup programs for netns slot k; slot 0 creates the maps. */
 static int load_instance(struct apply *ap, uint32_t k, struct flt_error *why)
 {
@@ -112,6 +122,8 @@ static int load_instance(struct apply *ap, uint32_t k, struct flt_error *why)
 			if (tc ? ap->slots[i].netns_slot != k : k != 0)
 				continue;
 			bpf_program__set_autoload(hook_prog(skel, h), true);
+			if (slot_mirred(&ap->slots[i], h))
+				bpf_program__set_autoload(skel->progs.flt_tc_mirred, true);
 		}
 	}
 	if (k == 0) {
@@ -318,6 +330,14 @@ static void hook_what(const struct slot *s, enum hook h, size_t iface, char *buf
 		snprintf(buf, len, "%s on %s", hooks[h].name, s->ifaces[iface].name);
 }
 
+static void mirred_what(const struct slot *s, size_t iface, char *buf, size_t len)
+{
+	if (s->netns_path)
+		snprintf(buf, len, "tc mirred on %s in %s", s->ifaces[iface].name, s->netns_path);
+	else
+		snprintf(buf, len, "tc mirred on %s", s->ifaces[iface].name);
+}
+
 /* Every attachment apply will make, in the order it makes them: queues first, then hooks. */
 static int desc_plan_attachments(struct apply *ap)
 {
@@ -350,6 +370,10 @@ static int desc_plan_attachments(struct apply *ap)
 				    i < (hook_is_tc(h) ? ap->slots[k].nifaces : 1) && !err;
 			     i++) {
 				hook_what(&ap->slots[k], h, i, what, sizeof(what));
+				err = state_desc_add_planned(&ap->desc, what);
+				if (err || !slot_mirred(&ap->slots[k], h))
+					continue;
+				mirred_what(&ap->slots[k], i, what, sizeof(what));
 				err = state_desc_add_planned(&ap->desc, what);
 			}
 	return err;
@@ -422,6 +446,37 @@ static int record(void *ctx, const struct state_record *rec)
 
 /* --- attaching ------------------------------------------------------------------------------- */
 
+/*
+ * The mirred filter after interface i's tc ingress program (at priority after, 0 for a tcx
+ * link), on clsact in either mode: tcx hands what its programs pass on to clsact's filters.
+ * Recorded, as every clsact filter, before it is made.
+ */
+static int attach_mirred(struct apply *ap, const struct slot *s, size_t i,
+			 const struct tc_attach_req *main, uint32_t after, struct flt_error *why)
+{
+	struct tc_attach_req req = *main;
+	struct state_record rec;
+	int err;
+
+	req.prog_fd = bpf_program__fd(ap->skels[s->netns_slot]->progs.flt_tc_mirred);
+	req.mode = TC_MODE_CLSACT;
+	req.handle = 0xf1000000u | ((uint32_t)ap->desc.nrecords & 0xffffffu);
+	req.mirred_ifindex = s->ifb_ifindex[i];
+	req.after_priority = after;
+	memset(&rec, 0, sizeof(rec));
+	mirred_what(s, i, rec.what, sizeof(rec.what));
+	err = attach_tc(&req, &rec);
+	if (err)
+		return flt_fail(why, FLT_ERR_SYSTEM, err,
+				"%s %s: adding the mirred filter to its IFB on %s's ingress "
+				"(priority %u) failed: %s%s%s%s",
+				target_kind_name(s->id->kind), s->id->id, s->ifaces[i].name,
+				after + 1, strerror(-err),
+				nlreq_ext_ack()[0] ? " (the kernel says: " : "", nlreq_ext_ack(),
+				nlreq_ext_ack()[0] ? ")" : "");
+	return record(ap, &rec);
+}
+
 static int attach_slot_tc(struct apply *ap, uint32_t k, enum hook h, struct flt_error *why)
 {
 	struct slot *s = &ap->slots[k];
@@ -459,6 +514,8 @@ static int attach_slot_tc(struct apply *ap, uint32_t k, enum hook h, struct flt_
 					target_kind_name(s->id->kind), s->id->id, s->ifaces[i].name,
 					hooks[h].name, strerror(-err));
 		err = record(ap, &rec);
+		if (!err && slot_mirred(s, h) && s->ifb_ifindex && s->ifb_ifindex[i])
+			err = attach_mirred(ap, s, i, &req, rec.priority, why);
 	}
 	return err;
 }

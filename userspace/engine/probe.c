@@ -203,6 +203,21 @@ static void probe_ifb_redirect(struct engine_feature *f)
 		say(f, false, "cannot tell: %s", strerror(-ret));
 }
 
+static void probe_ifb_mirred(struct engine_feature *f)
+{
+	int ret = ifb_mirred_supported();
+
+	if (ret > 0)
+		say(f, true, "%s", "IFB devices pass on packets act_mirred redirects: where they drop "
+		    "bpf_redirect()ed ones (ifb_redirect no), a second tc filter's mirred action takes "
+		    "what waits on a device's ingress side to its IFB");
+	else if (ret == 0)
+		say(f, false, "%s", "no act_mirred redirect to an IFB here (act_mirred or cls_bpf not "
+		    "built, or the IFB drops its packets)");
+	else
+		say(f, false, "cannot tell: %s", strerror(-ret));
+}
+
 static void probe_qdisc(struct engine_feature *f, const char *kind, const char *use)
 {
 	int err = qdisc_supported(kind);
@@ -240,7 +255,7 @@ static bool unprivileged(struct engine_feature *f, const char *missing)
 }
 
 enum probe_kind { P_BPFFS, P_BTF, P_CGROUP2, P_QDISC, P_TCX, P_PROG, P_RETVAL, P_TP_BTF, P_IFB,
-		  P_TRACER, P_TRACEPOINT, P_DROP_REASONS };
+		  P_IFB_MIRRED, P_TRACER, P_TRACEPOINT, P_DROP_REASONS };
 
 static const struct probe {
 	const char *name;
@@ -265,6 +280,7 @@ static const struct probe {
 	{ "netem", P_QDISC, true, 0, "netem", "the netem backend" },
 	{ "prio", P_QDISC, true, 0, "prio", "steering to netem leaves, for the netem backend" },
 	{ "ifb_redirect", P_IFB, true, 0, NULL, NULL },
+	{ "ifb_mirred", P_IFB_MIRRED, true, 0, NULL, NULL },
 	{ "trace_tp_btf", P_TRACER, true, TRACER_TP_BTF, NULL, NULL },
 	{ "trace_raw_tp", P_TRACER, true, TRACER_RAW_TP, NULL, NULL },
 	{ "sys_enter", P_TRACEPOINT, false, 0, "sys_enter", "syscall latency" },
@@ -308,6 +324,9 @@ static void run_probe(const struct probe *p, struct engine_feature *f)
 		break;
 	case P_IFB:
 		probe_ifb_redirect(f);
+		break;
+	case P_IFB_MIRRED:
+		probe_ifb_mirred(f);
 		break;
 	case P_TRACER:
 		probe_tracer(f, (enum tracer_mode)p->prog_type);

@@ -155,6 +155,25 @@ static int check_ifb_effects(struct apply *ap, const struct slot *s, struct flt_
 	return 0;
 }
 
+/*
+ * How this plan's waiting packets reach an IFB (ap->ifb_path; AUTO when neither way works here):
+ * bpf_redirect() where this kernel's IFB takes its packets, else act_mirred where that works
+ * (Debian's 6.1), asked of the kernel once; FAULTLINE_IFB_PATH forces one.
+ */
+static int choose_ifb_path(struct apply *ap, struct flt_error *err)
+{
+	if (ifb_path_from_env(&ap->ifb_path))
+		return flt_fail(err, FLT_ERR_INPUT, EINVAL,
+				"FAULTLINE_IFB_PATH: must be auto, redirect or mirred");
+	if (ap->ifb_path != IFB_PATH_AUTO)
+		return 0;
+	if (ifb_redirect_supported() > 0)
+		ap->ifb_path = IFB_PATH_REDIRECT;
+	else if (ifb_mirred_supported() > 0)
+		ap->ifb_path = IFB_PATH_MIRRED;
+	return 0;
+}
+
 static int plan_shaping(struct apply *ap, struct slot *s, struct flt_error *err)
 {
 	bool egress_queue, ifb;
@@ -185,16 +204,21 @@ static int plan_shaping(struct apply *ap, struct slot *s, struct flt_error *err)
 	if (ret)
 		return ret;
 	if (!ap->ifb_known) {
-		ap->ifb_ok = ifb_redirect_supported();
+		ret = choose_ifb_path(ap, err);
+		if (ret)
+			return ret;
 		ap->ifb_known = true;
 	}
-	if (ap->ifb_ok > 0)
+	if (ap->ifb_path == IFB_PATH_MIRRED)
+		s->iface_flags |= FLT_IFACE_MIRRED;
+	if (ap->ifb_path != IFB_PATH_AUTO)
 		return 0;
 	return flt_fail(
 		err, FLT_ERR_INPUT, EINVAL,
 		"%s %s: delaying or shaping traffic %s it needs an IFB device that passes on "
-		"redirected packets, and this kernel's IFB drops them (faultline probe: "
-		"ifb_redirect); only traffic %s it can wait here",
+		"redirected packets, and this kernel's IFB drops bpf_redirect()ed packets and "
+		"takes no act_mirred ones either (faultline probe: ifb_redirect, ifb_mirred); only "
+		"traffic %s it can wait here",
 		target_kind_name(s->id->kind), s->id->id,
 		s->iface_flags & FLT_IFACE_SWAP ? "leaving" : "arriving at",
 		s->iface_flags & FLT_IFACE_SWAP ? "reaching" : "leaving");

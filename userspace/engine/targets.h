@@ -69,7 +69,7 @@ struct apply {
 	bool caps_known;
 	struct shaping_caps caps;
 	bool ifb_known;
-	int ifb_ok; /* ifb_redirect_supported() */
+	enum ifb_path ifb_path; /* choose_ifb_path(): AUTO when no way to an IFB works */
 };
 
 /* The hooks a slot needs, as they are listed by --dry-run and attached by apply. */

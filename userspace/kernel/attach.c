@@ -17,6 +17,7 @@
 #include "kernel/netdev.h"
 #include "common/log.h"
 #include "kernel/shaping.h"
+#include "netem/mirred.h"
 #include "state/store.h"
 
 /* Key of the clsact registry: a clsact that faultline created, counted by its users. */
@@ -132,14 +133,23 @@ static int attach_clsact(const struct tc_attach_req *req, struct state_record *r
 		return users;
 	rec->registered = users > 0;
 	rec->handle = req->handle;
-	rec->priority = TC_FILTER_PRIORITY;
+	rec->priority = req->mirred_ifindex ? req->after_priority + 1 : TC_FILTER_PRIORITY;
 	rec->attached = true; /* perhaps: removal checks that the filter is faultline's */
 	err = req->record ? req->record(req->ctx, rec) : 0;
 	if (err)
 		return err;
 
-	err = bpf_tc_attach(&hook, &opts);
-	if (err == -EEXIST || err == -EINVAL) {
+	if (req->mirred_ifindex) {
+		/* no other priority: before the program that tells it what to redirect, it would
+		 * redirect nothing (a priority another kind holds is EINVAL) */
+		err = mirred_filter_add(req->ifindex, rec->priority, req->handle, req->prog_fd,
+					"flt_tc_mirred", req->mirred_ifindex);
+		opts.handle = req->handle;
+		opts.priority = rec->priority;
+	} else {
+		err = bpf_tc_attach(&hook, &opts);
+	}
+	if (!req->mirred_ifindex && (err == -EEXIST || err == -EINVAL)) {
 		/* the priority is taken by another kind of filter: let the kernel pick one */
 		opts.priority = 0;
 		opts.prog_id = 0;

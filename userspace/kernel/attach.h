@@ -35,13 +35,24 @@ struct tc_attach_req {
 	const char *link_pin; /* tcx: where to pin the link (a state_pin_path) */
 	const char *registry_pin; /* clsact: the pinned map counting faultline's users of a clsact */
 	uint32_t handle; /* clsact: filter handle to use */
+	/*
+	 * clsact ingress only: not a direct-action filter but one whose mirred action redirects
+	 * the packets prog_fd matches to this device (netem/mirred.h); 0 for none. Its priority is
+	 * after_priority + 1: right after the filter at after_priority (0: first).
+	 */
+	int mirred_ifindex;
+	uint32_t after_priority;
 	/* clsact: called with the record before the filter is attached, so that a process killed
 	 * in between leaves a record of the clsact it created or counted */
 	int (*record)(void *ctx, const struct state_record *rec);
 	void *ctx;
 };
 
-/* Attach; rec (its what and link set by the caller) gets what attach_remove() needs. */
+/*
+ * Attach; rec (its what and link set by the caller) gets what attach_remove() needs, its
+ * priority included (clsact: TC_FILTER_PRIORITY, or the kernel's pick where another kind of
+ * filter has it).
+ */
 int attach_tc(const struct tc_attach_req *req, struct state_record *rec);
 
 /* Attach a cgroup program to cgroup dir and pin the link at link_pin. */

@@ -4,6 +4,7 @@
 #include <linux/bpf.h>
 #include <linux/pkt_sched.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include "kernel/features.h"
 #include "kernel/netdev.h"
 #include "netem/ifb.h"
+#include "netem/mirred.h"
 #include "netem/qdisc.h"
 
 /* Asked of the kernel itself: in a child, in a new and empty network namespace. */
@@ -63,11 +65,12 @@ int qdisc_supported(const char *kind)
 }
 
 /*
- * The child's side of ifb_redirect_supported(): in its own network namespace, a veth pair whose
- * p1 redirects everything it receives to an IFB; a datagram sent on p0 (its ARP request is
+ * The child's side of ifb_redirect_supported() and ifb_mirred_supported(): in its own network
+ * namespace, a veth pair whose p1 redirects everything it receives to an IFB, by bpf_redirect()
+ * or by a cls_bpf filter's mirred action (mirred); a datagram sent on p0 (its ARP request is
  * enough) either comes out of the IFB (its TX counter) or is dropped by it. Exit 0 or errno.
  */
-static int ifb_redirect_child(void)
+static int ifb_redirect_child(bool mirred)
 {
 	const struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(9),
 					.sin_addr.s_addr = htonl(0xc0000202) /* 192.0.2.2 */ };
@@ -103,12 +106,27 @@ static int ifb_redirect_child(void)
 			{ .code = BPF_JMP | BPF_CALL, .imm = BPF_FUNC_redirect },
 			{ .code = BPF_JMP | BPF_EXIT },
 		};
+		/* without direct-action, -1 is a match: the filter's mirred action runs */
+		const struct bpf_insn match[] = {
+			{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = -1 },
+			{ .code = BPF_JMP | BPF_EXIT },
+		};
 		LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = p1, .attach_point = BPF_TC_INGRESS);
 		LIBBPF_OPTS(bpf_tc_opts, opts);
 
-		prog = bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "flt_probe", "GPL", insns, 4, NULL);
-		if (prog < 0 || bpf_tc_hook_create(&hook) || (opts.prog_fd = prog, bpf_tc_attach(&hook, &opts)))
+		prog = mirred ? bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "flt_probe", "GPL", match, 2,
+					      NULL)
+			      : bpf_prog_load(BPF_PROG_TYPE_SCHED_CLS, "flt_probe", "GPL", insns, 4,
+					      NULL);
+		if (prog < 0 || bpf_tc_hook_create(&hook))
 			return EIO;
+		if (mirred) {
+			/* the kernel lacks act_mirred (or cls_bpf): not a failure to pass packets */
+			if (mirred_filter_add(p1, 1, 1, prog, "flt_probe", ifb))
+				return ENOTSUP;
+		} else if ((opts.prog_fd = prog, bpf_tc_attach(&hook, &opts))) {
+			return EIO;
+		}
 	}
 	fd = socket(AF_INET, SOCK_DGRAM, 0);
 	if (fd < 0 || sendto(fd, "x", 1, 0, (const struct sockaddr *)&to, sizeof(to)) < 0)
@@ -130,7 +148,7 @@ static int ifb_redirect_child(void)
  * egress, an interface's ingress) would drop every packet it should delay. Tried in a child in a
  * new network namespace; nothing else changes.
  */
-int ifb_redirect_supported(void)
+static int ifb_probe(bool mirred)
 {
 	int status;
 	pid_t pid = fork();
@@ -140,10 +158,39 @@ int ifb_redirect_supported(void)
 	if (pid == 0) {
 		if (unshare(CLONE_NEWNET))
 			_exit(EPERM);
-		_exit(ifb_redirect_child());
+		_exit(ifb_redirect_child(mirred));
 	}
 	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
 		return -EIO;
 	return WEXITSTATUS(status) == 0 ? 1 : WEXITSTATUS(status) == ENOTSUP ? 0 : -WEXITSTATUS(status);
+}
+
+int ifb_redirect_supported(void)
+{
+	return ifb_probe(false);
+}
+
+/*
+ * The same with act_mirred, which marks what it redirects on every kernel (skb_set_redirected()):
+ * the way to an IFB where bpf_redirect()'s is not (netem/mirred.h).
+ */
+int ifb_mirred_supported(void)
+{
+	return ifb_probe(true);
+}
+
+int ifb_path_from_env(enum ifb_path *path)
+{
+	const char *v = getenv("FAULTLINE_IFB_PATH");
+
+	if (!v || !*v || !strcmp(v, "auto"))
+		*path = IFB_PATH_AUTO;
+	else if (!strcmp(v, "redirect"))
+		*path = IFB_PATH_REDIRECT;
+	else if (!strcmp(v, "mirred"))
+		*path = IFB_PATH_MIRRED;
+	else
+		return -EINVAL;
+	return 0;
 }
 
