@@ -36,6 +36,9 @@
  *                  -> __u32: the rule's last correlated random number (netem's crndstate)
  *
  * Userspace's duties beyond filling the tables:
+ * - flt_rules: each element's summary describes its rules (rule_summarize()); a packet the
+ *   summary rules out is never matched against the rules, so a summary that misses what a rule
+ *   matches disables that rule.
  * - flt_rate: zero a rule's two entries whenever it writes a new rule at that index (a stale
  *   next_ns in the future would hold the new rule's first packets until then).
  * - flt_flows and flt_delay_rnd need no reset, and flt_flows should get none while a target

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The rule store shared by faultline's tc and cgroup programs and by userspace.
- * Fixed-width types only: this header is compiled for the BPF target and for x86_64.
+ * Fixed-width types only (and one hash both sides must compute alike): this header is compiled
+ * for the BPF target and for x86_64.
  *
  * Lookup is by target first: a tc program finds its target from (netns slot, ifindex) in
  * flt_ifaces, a cgroup program from its attachment's cgroup storage; the target's rules are
- * one array element of at most FLT_MAX_RULES rules. Per-packet cost is therefore bounded by
- * FLT_MAX_RULES whatever the number of rules and targets on the node.
+ * one array element of at most FLT_MAX_RULES rules and their summary. Per-packet cost is
+ * therefore bounded by FLT_MAX_RULES whatever the number of rules and targets on the node, and a
+ * packet the summary rules out costs a few compares whatever the number of the target's rules.
  */
 #ifndef FAULTLINE_FAULT_H
 #define FAULTLINE_FAULT_H
@@ -102,10 +104,60 @@ struct flt_rule {
 	__u32 pad3;
 };
 
-/* Value of flt_rules, indexed by target slot. */
+/*
+ * What a target's rules can match at all, built by userspace from the rules whenever it writes
+ * them (rule_summarize(), userspace/engine/rules.c), so that the packet hooks pass most traffic
+ * that no rule matches without scanning the rules (flt_summary_may_match(), bpf/rules.bpf.h).
+ * Each field is the union over the rules of one condition a matching rule imposes, so a packet
+ * outside any one of them matches no rule; inside them all it may still match none (the scan
+ * decides). Bitmaps take a port modulo FLT_SUMMARY_BITS and an address by
+ * flt_summary_addr_bit(): collisions only cost a scan. An expired rule stays in the summary
+ * until the rules are written again: the scan checks deadlines.
+ */
+#define FLT_SUMMARY_BITS 4096
+#define FLT_SUMMARY_WORDS (FLT_SUMMARY_BITS / 64) /* __u64 words of a bitmap */
+#define FLT_SUMMARY_ANY_PORT 1 /* some rule has neither ports nor local ports */
+#define FLT_SUMMARY_ANY_ADDR 2 /* some rule has no CIDRs */
+
+/*
+ * The bitmap bit of a peer address (network byte order, IPv4 in w0 and w1..w3 zero) already
+ * masked to the summary's prefix of its family: multiplicative hashing, one definition for both
+ * sides.
+ */
+static inline __u32 flt_summary_addr_bit(__u32 family, __u32 w0, __u32 w1, __u32 w2, __u32 w3)
+{
+	__u32 h = (family ^ w0) * 0x9e3779b1U;
+
+	h = (h ^ w1) * 0x85ebca6bU;
+	h = (h ^ w2) * 0xc2b2ae35U;
+	h = (h ^ w3) * 0x9e3779b1U;
+	return h >> 20; /* the top 12 bits: 0 .. FLT_SUMMARY_BITS - 1 */
+}
+
+struct flt_rule_summary {
+	__u8 directions; /* FLT_DIR_* of any rule */
+	__u8 flags; /* FLT_SUMMARY_* */
+	__u8 pad[2];
+	/*
+	 * The shortest prefix among the rules' IPv4 and IPv6 CIDRs, as masks: any address inside
+	 * one of the CIDRs, masked so, equals that CIDR's address masked so.
+	 */
+	__u32 addr_mask4;
+	__u32 addr_mask6[4];
+	__u64 protocols[256 / 64]; /* bit p: IP protocol p (a rule with protocol any sets all) */
+	/* bit port % FLT_SUMMARY_BITS: of rules with ports; a range of as many ports sets all */
+	__u64 peer_ports[FLT_SUMMARY_WORDS];
+	/* the same for the local ports of rules with local ports and no ports */
+	__u64 local_ports[FLT_SUMMARY_WORDS];
+	/* flt_summary_addr_bit() of every CIDR of every rule, masked to its family's mask */
+	__u64 addrs[FLT_SUMMARY_WORDS];
+};
+
+/* Value of flt_rules, indexed by target slot: rules and summary change in one map update. */
 struct flt_target_rules {
 	__u32 nrules;
 	__u32 pad;
+	struct flt_rule_summary summary; /* of rules[0 .. nrules - 1] */
 	struct flt_rule rules[FLT_MAX_RULES];
 };
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Rule matching: whether a rule selects a flow (flt_rule_matches()), the verdict of the packet
- * hooks (flt_packet_drops()) and of the sock_addr hooks (flt_connect_errno()), and the per-rule
- * counters they keep.
+ * Rule matching: whether a rule selects a flow (flt_rule_matches()), whether any of a target's
+ * rules could (flt_summary_may_match()), the verdict of the packet hooks (flt_packet_drops())
+ * and of the sock_addr hooks (flt_connect_errno()), and the per-rule counters they keep.
  *
  * No map definitions: the helpers take the rule store (ARRAY, target slot -> flt_target_rules)
  * and the counters (PERCPU_ARRAY, slot * FLT_MAX_RULES + rule -> flt_counters) as arguments, as
@@ -56,6 +56,48 @@ __noinline int flt_rule_matches(const struct flt_rule *rule, __u32 dir, const st
 	return 1;
 }
 
+static __always_inline bool flt_bit_set(const __u64 *bitmap, __u32 bit)
+{
+	return (bitmap[(bit / 64) % FLT_SUMMARY_WORDS] >> (bit % 64)) & 1;
+}
+
+/*
+ * Whether any of the target's rules could match the flow, from their summary (fault.h,
+ * struct flt_rule_summary): false only when none can, so that a packet it rules out needs no
+ * scan, no clock read and no counter. Each test is one condition that flt_rule_matches()
+ * imposes, relaxed to the union over the rules: the direction; the protocol; a port (a rule
+ * with ports needs a readable peer port in them, one with local ports only a local port, so
+ * ICMP and non-first fragments pass only when some rule has neither); the peer address (a rule
+ * with CIDRs needs the address in one of them).
+ */
+static __always_inline bool flt_summary_may_match(const struct flt_rule_summary *sum, __u32 dir,
+						  const struct flt_flow *flow)
+{
+	__u32 bit;
+
+	if (!(sum->directions & dir))
+		return false;
+	if (!flt_bit_set(sum->protocols, flow->protocol))
+		return false;
+	if (!(sum->flags & FLT_SUMMARY_ANY_PORT) &&
+	    !(flow->peer_port_known &&
+	      flt_bit_set(sum->peer_ports, flow->peer_port % FLT_SUMMARY_BITS)) &&
+	    !(flow->local_port_known &&
+	      flt_bit_set(sum->local_ports, flow->local_port % FLT_SUMMARY_BITS)))
+		return false;
+	if (sum->flags & FLT_SUMMARY_ANY_ADDR)
+		return true;
+	if (flow->family == FLT_AF_INET)
+		bit = flt_summary_addr_bit(FLT_AF_INET, flow->peer_addr[0] & sum->addr_mask4, 0, 0,
+					   0);
+	else
+		bit = flt_summary_addr_bit(FLT_AF_INET6, flow->peer_addr[0] & sum->addr_mask6[0],
+					   flow->peer_addr[1] & sum->addr_mask6[1],
+					   flow->peer_addr[2] & sum->addr_mask6[2],
+					   flow->peer_addr[3] & sum->addr_mask6[3]);
+	return flt_bit_set(sum->addrs, bit);
+}
+
 /*
  * The node policy's protected CIDRs (docs/policy.md): traffic whose peer is in one of them is
  * never matched, counted, dropped, rejected or shaped by any rule. The list is the object's
@@ -90,12 +132,14 @@ static __always_inline struct flt_counters *flt_counters_of(void *counters_map, 
 
 /*
  * The verdict of the packet hooks: true drops. Traffic of a protected peer (flt_protected())
- * is passed before any rule sees it. Every matching, unexpired rule counts the packet
- * (a GSO skb counts once, and loss applies to it whole, as netem's does); the first rule that
- * drops it counts the drop and no later rule draws a random number. *shaping_rules gets bit i
- * for each matching, unexpired rule i that delays, limits or steers (FLT_SHAPING_ACTS): the tc
- * hooks shape a packet that is not dropped after this scan, so that a dropped packet spends no
- * rate and draws no delay.
+ * is passed before any rule sees it, then what the target's summary rules out
+ * (flt_summary_may_match()): with 16 rules such a packet costs what it costs with one, where a
+ * scan of 16 rules costs three times one's (docs/benchmarks.md). Every matching, unexpired rule
+ * counts the packet (a GSO skb counts once, and loss applies to it whole, as netem's does); the
+ * first rule that drops it counts the drop and no later rule draws a random number.
+ * *shaping_rules gets bit i for each matching, unexpired rule i that delays, limits or steers
+ * (FLT_SHAPING_ACTS): the tc hooks shape a packet that is not dropped after this scan, so that a
+ * dropped packet spends no rate and draws no delay.
  *
  * Reject rules are counted as matched here too, but packets are never dropped for them: a
  * reject fails new connects and sends in the sock_addr hooks, and traffic that still flows
@@ -130,6 +174,9 @@ static __always_inline bool flt_packet_drops(void *rules_map, void *counters_map
 		return false;
 	if (protect->n && flt_protected(protect, &flow))
 		return false;
+	/* Most traffic of a faulted target is not what its faults match: it stops here. */
+	if (!flt_summary_may_match(&target->summary, dir, &flow))
+		return false;
 
 	now_ns = bpf_ktime_get_ns();
 	for (i = 0; i < FLT_MAX_RULES && i < nrules; i++) {
@@ -161,9 +208,10 @@ static __always_inline bool flt_packet_drops(void *rules_map, void *counters_map
 
 /*
  * The verdict of the sock_addr hooks: the positive errno of the first matching, unexpired reject
- * rule, or 0 to allow. Only rejects are counted here, as rejected_sends for an unconnected UDP
- * sendmsg() (send true) and as rejected_connects for a connect(); the packets of an allowed
- * connection are counted by the packet hooks.
+ * rule, or 0 to allow; the summary passes most calls without a scan, as in flt_packet_drops().
+ * Only rejects are counted here, as rejected_sends for an unconnected UDP sendmsg() (send true)
+ * and as rejected_connects for a connect(); the packets of an allowed connection are counted by
+ * the packet hooks.
  */
 static __always_inline int flt_connect_errno(void *rules_map, void *counters_map,
 					     const struct flt_protect *protect, __u32 slot,
@@ -182,6 +230,8 @@ static __always_inline int flt_connect_errno(void *rules_map, void *counters_map
 	if (!nrules)
 		return 0;
 	if (protect->n && flt_protected(protect, flow))
+		return 0;
+	if (!flt_summary_may_match(&target->summary, FLT_DIR_EGRESS, flow))
 		return 0;
 
 	now_ns = bpf_ktime_get_ns();

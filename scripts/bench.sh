@@ -47,7 +47,8 @@ ip -n $peer addr add 10.78.0.2/24 dev eth0
 ip -n $peer link set eth0 up
 ip netns exec $peer iperf3 -s -D --logfile /dev/null
 sleep 0.3
-# 16 rules (a target's most) that match nothing of this traffic: the full per-packet scan.
+# 16 rules (a target's most) that match nothing of this traffic: the rules' summary passes it
+# without a scan (bench_tc's 16-rules-miss; 16-rules-no-skip is the scan it saves).
 {
 	printf 'apiVersion: faultline/v1\nkind: FaultPlan\nmetadata: {name: bench-nomatch}\n'
 	printf 'spec:\n  duration: 10m\n  targets:\n    link: {interfaces: [fltb0]}\n  faults:\n'
@@ -58,7 +59,7 @@ sleep 0.3
 } >"$work/nomatch.yaml"
 gbps() { on_node iperf3 -c 10.78.0.2 -t "$secs" -J | awk -F'[:,]' '/"sum_received"/ { r = 1 } r && /"bits_per_second"/ { printf "%.2f\n", $2 / 1e9; exit }'; }
 bare=() with=()
-for r in $(seq 1 "$rounds"); do
+for _ in $(seq 1 "$rounds"); do
 	bare+=("$(gbps)")
 	on_node "$faultline" apply "$work/nomatch.yaml" >/dev/null
 	with+=("$(gbps)")
@@ -68,7 +69,7 @@ median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 
 mb=$(median "${bare[@]}") mw=$(median "${with[@]}")
 printf '  %-34s %8s Gbit/s   (rounds: %s)\n' "bare veth" "$mb" "${bare[*]}"
 printf '  %-34s %8s Gbit/s   (rounds: %s)\n' "faultline, 16 non-matching rules" "$mw" "${with[*]}"
-printf '  %-34s %8s\n' "ratio (goal >= 0.95)" "$(awk -v a="$mw" -v b="$mb" 'BEGIN { printf "%.3f", a / b }')"
+printf '  %-34s %8s\n' "ratio (goal >= 0.98)" "$(awk -v a="$mw" -v b="$mb" 'BEGIN { printf "%.3f", a / b }')"
 
 echo
 echo "== 3. time to apply and revert a plan on N pods"

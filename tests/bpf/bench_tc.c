@@ -10,9 +10,12 @@
  *
  * Per N it measures, on ifindex 1 (test_run's loopback), the cases:
  *   not-a-target     the interface is not in flt_ifaces (every other interface on the node)
- *   1-rule-miss      one rule with 8 CIDRs, none matching
+ *   1-rule-miss      one rule with 8 CIDRs, none matching (as 16-rules-miss)
  *   16-rules-miss    16 rules whose ports and local ports match on the last range each and
- *                    whose 8 CIDRs all miss: the longest scan (IPv4 and IPv6)
+ *                    whose 8 CIDRs all miss (IPv4 and IPv6): the rules' summary (their CIDRs)
+ *                    rules the packet out before the scan
+ *   16-rules-no-skip the same but the last rule's CIDR covers the peer and its port does not:
+ *                    the summary cannot tell, the longest scan runs
  *   16-rules-match   16 matching loss rules that never drop: 16 counter updates
  *   blackhole        one matching blackhole rule: the packet is dropped
  *   delay            one matching delay rule (edt): a departure time and the flow's last one
@@ -37,6 +40,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "engine/rules.h"
 #include "fault.h"
 #include "fault.skel.h"
 
@@ -122,6 +126,19 @@ static void fill_16_rules_miss(struct flt_target_rules *tr, __u64 deadline_ns)
 		put_scanning_rule(&tr->rules[i], deadline_ns);
 }
 
+/*
+ * The summary's worst case: the last rule covers the packet's peer but not its port, so the
+ * summary cannot rule the packet out and the scan runs through all 16 rules.
+ */
+static void fill_16_rules_no_skip(struct flt_target_rules *tr, __u64 deadline_ns)
+{
+	struct flt_rule *last = &tr->rules[FLT_MAX_RULES - 1];
+
+	fill_16_rules_miss(tr, deadline_ns);
+	put_cidr(&last->cidrs[0], AF_INET, "198.51.100.7", 32);
+	last->ports[FLT_MAX_PORTS - 1] = (struct flt_port_range){.first = 81, .last = 81};
+}
+
 static void fill_16_rules_match(struct flt_target_rules *tr, __u64 deadline_ns)
 {
 	int i;
@@ -182,6 +199,7 @@ static const struct bench_case cases[] = {
 	{"1-rule-miss", AF_INET, fill_one_rule_miss, 1},
 	{"16-rules-miss", AF_INET, fill_16_rules_miss, 1},
 	{"16-rules-miss-v6", AF_INET6, fill_16_rules_miss, 1},
+	{"16-rules-no-skip", AF_INET, fill_16_rules_no_skip, 1},
 	{"16-rules-match", AF_INET, fill_16_rules_match, 1},
 	{"blackhole", AF_INET, fill_blackhole, 1},
 	{"delay", AF_INET, fill_delay, 1},
@@ -251,6 +269,7 @@ static int fill_other_targets(struct fault_bpf *skel, __u32 n, __u64 deadline_ns
 	if (!tr)
 		return -ENOMEM;
 	fill_one_rule_miss(tr, deadline_ns);
+	rule_summarize(tr);
 	for (slot = 1; slot <= n && !err; slot++) {
 		if (bpf_map_update_elem(rules_fd, &slot, tr, 0))
 			err = -errno;
@@ -284,6 +303,7 @@ static int run_case(struct fault_bpf *skel, const struct bench_case *c, __u32 ro
 	if (!tr)
 		return -ENOMEM;
 	c->fill(tr, deadline_ns);
+	rule_summarize(tr);
 	if (bpf_map_update_elem(bpf_map__fd(skel->maps.flt_rules), &slot, tr, 0))
 		err = -errno;
 	free(tr);

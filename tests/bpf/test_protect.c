@@ -35,6 +35,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "engine/rules.h"
 #include "fault.h"
 #include "frame.h"
 #include "fault.skel.h"
@@ -91,6 +92,7 @@ static void set_rule(__u8 actions)
 	r->ncidrs = 2;
 	assert_true(cidr_set(&r->cidrs[0], "0.0.0.0", 0));
 	assert_true(cidr_set(&r->cidrs[1], "::", 0));
+	rule_summarize(&tr);
 	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.flt_rules), &slot, &tr, 0), 0);
 }
 

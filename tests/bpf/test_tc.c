@@ -43,6 +43,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "engine/rules.h"
 #include "fault.h"
 #include "frame.h"
 #include "fault.skel.h"
@@ -328,6 +329,7 @@ static void set_rules(__u32 slot, const struct flt_rule *rules, __u32 nrules)
 	assert_true(nrules <= FLT_MAX_RULES);
 	tr.nrules = nrules;
 	memcpy(tr.rules, rules, nrules * sizeof(*rules));
+	rule_summarize(&tr); /* as userspace's apply does */
 	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.flt_rules), &slot, &tr, 0), 0);
 }
 
@@ -813,10 +815,12 @@ static void test_rules_beyond_nrules_are_ignored(void **state)
 	tr.rules[0] = rule_new(FLT_ACT_BLACKHOLE, FLT_DIR_BOTH, FLT_PROTO_TCP);
 	tr.rules[1] = rule_new(FLT_ACT_BLACKHOLE, FLT_DIR_BOTH, FLT_PROTO_ANY);
 	tr.nrules = 2;
+	rule_summarize(&tr);
 	assert_int_equal(bpf_map_update_elem(fd, &slot, &tr, 0), 0);
 	assert_int_equal(run_prog(TC_OUT, &p), TC_ACT_SHOT);
 	/* the matching rule is still in the array, past the count */
 	tr.nrules = 1;
+	rule_summarize(&tr);
 	assert_int_equal(bpf_map_update_elem(fd, &slot, &tr, 0), 0);
 	assert_int_equal(run_prog(TC_OUT, &p), TC_ACT_UNSPEC);
 }
@@ -1913,6 +1917,326 @@ static void test_unmatched_traffic_is_not_shaped(void **state)
 			     0);
 }
 
+/*
+ * The rule summary (fault.h, struct flt_rule_summary), which lets a packet skip the scan: it
+ * must never skip a packet some rule matches.
+ */
+
+/* Sum of matched_packets over the 16 rules of slot 0. */
+static __u64 matched_in_slot0(void)
+{
+	__u64 sum = 0;
+	__u32 i;
+
+	for (i = 0; i < FLT_MAX_RULES; i++)
+		sum += counters_of(0, i).matched_packets;
+	return sum;
+}
+
+/* A rule for each kind of condition, blackholes all; a packet for each that only it matches. */
+static void test_summary_lets_through_what_any_one_of_16_rules_matches(void **state)
+{
+	struct flt_rule rules[FLT_MAX_RULES];
+	struct pkt_spec p[9], miss[7];
+	char addr[32];
+	__u64 before;
+	int i;
+
+	(void)state;
+	rules[0] = rule_new(FLT_ACT_BLACKHOLE, FLT_DIR_EGRESS, FLT_PROTO_TCP);
+	rule_add_ports(&rules[0], 80, 80);
+	rule_add_cidr(&rules[0], "198.51.100.0", 24);
+	p[0] = out4(IPPROTO_TCP, 40000, 80);
+	rules[1] = rule_new(FLT_ACT_BLACKHOLE, FLT_DIR_INGRESS, FLT_PROTO_UDP);
+	rule_add_ports(&rules[1], 5000, 5010);
+	p[1] = in4(IPPROTO_UDP, 5005, 40000);
+	rules[2] = rule_new(FLT_ACT_BLACKHOLE, FLT_DIR_BOTH, FLT_PROTO_TCP);
+	rule_add_local_ports(&rules[2], 8080, 8080);
+	p[2] = in4(IPPROTO_TCP, 50000, 8080);
+	rules[3] = rule_new(FLT_ACT_BLACKHOLE, FLT_DIR_BOTH, FLT_PROTO_ANY);
+	rule_add_ports(&rules[3], 53, 53);
+	rule_add_cidr(&rules[3], "203.0.113.53", 32);
+	p[3] = out4(IPPROTO_UDP, 40000, 53);
+	p[3].daddr = "203.0.113.53";
+	rules[4] = rule_new(FLT_ACT_BLACKHOLE, FLT_DIR_BOTH, FLT_PROTO_ICMP);
+	rule_add_cidr(&rules[4], "203.0.113.0", 24);
+	p[4] = out4(IPPROTO_ICMP, 7, 0);
+	p[4].daddr = "203.0.113.1";
+	rules[5] = rule_new(FLT_ACT_BLACKHOLE, FLT_DIR_EGRESS, FLT_PROTO_TCP);
+	rule_add_ports(&rules[5], 443, 443);
+	rule_add_cidr(&rules[5], "2001:db8:cccc::", 48);
+	p[5] = out6(IPPROTO_TCP, 40000, 443);
+	p[5].daddr = "2001:db8:cccc::1";
+	/* 5000 ports: more than the bitmap's 4096 bits, so all of them */
+	rules[6] = rule_new(FLT_ACT_BLACKHOLE, FLT_DIR_BOTH, FLT_PROTO_UDP);
+	rule_add_ports(&rules[6], 10000, 14999);
+	rule_add_cidr(&rules[6], "192.0.2.200", 32);
+	p[6] = out4(IPPROTO_UDP, 40000, 14999);
+	p[6].daddr = "192.0.2.200";
+	rules[7] = rule_new(FLT_ACT_BLACKHOLE, FLT_DIR_INGRESS, FLT_PROTO_ANY);
+	rule_add_cidr(&rules[7], "2001:db8:dddd::", 64);
+	p[7] = (struct pkt_spec){.family = AF_INET6,
+				 .protocol = IPPROTO_ICMPV6,
+				 .saddr = "2001:db8:dddd::1",
+				 .daddr = TARGET6,
+				 .sport = 7};
+	/* no ports: the only kind of rule a non-first fragment can match */
+	rules[8] = rule_new(FLT_ACT_BLACKHOLE, FLT_DIR_BOTH, FLT_PROTO_UDP);
+	rule_add_cidr(&rules[8], "192.0.2.77", 32);
+	p[8] = out4(IPPROTO_UDP, 40000, 9);
+	p[8].daddr = "192.0.2.77";
+	p[8].frag_offset = 185;
+	for (i = 9; i < FLT_MAX_RULES; i++) {
+		rules[i] = rule_new(FLT_ACT_BLACKHOLE, FLT_DIR_BOTH, FLT_PROTO_TCP);
+		rule_add_ports(&rules[i], (__u16)(1000 + i), (__u16)(1000 + i));
+		snprintf(addr, sizeof(addr), "192.0.2.%d", i);
+		rule_add_cidr(&rules[i], addr, 32);
+	}
+	set_rules(0, rules, FLT_MAX_RULES);
+
+	for (i = 0; i < 9; i++) {
+		before = counters_of(0, (__u32)i).matched_packets;
+		assert_int_equal(run_prog(i == 1 || i == 2 || i == 7 ? TC_IN : TC_OUT, &p[i]),
+				 TC_ACT_SHOT);
+		assert_int_equal(counters_of(0, (__u32)i).matched_packets, before + 1);
+	}
+	assert_int_equal(matched_in_slot0(), 9);
+
+	/* near misses of each: passed and counted nowhere */
+	miss[0] = p[0];
+	miss[0].dport = 81;
+	miss[1] = p[1];
+	miss[1].sport = 5011;
+	miss[2] = out4(IPPROTO_ICMP, 7, 0); /* to 198.51.100.7 */
+	miss[3] = p[5];
+	miss[3].daddr = "2001:db8:ccce::1";
+	miss[4] = p[8];
+	miss[4].daddr = "192.0.2.78";
+	miss[5] = p[0]; /* a fragment never has the ports rule 0 needs */
+	miss[5].frag_offset = 185;
+	miss[6] = p[7]; /* rule 7 is ingress only */
+	miss[6].saddr = TARGET6;
+	miss[6].daddr = "2001:db8:dddd::1";
+	for (i = 0; i < 7; i++)
+		assert_int_equal(run_prog(i == 1 ? TC_IN : TC_OUT, &miss[i]), TC_ACT_UNSPEC);
+	assert_int_equal(matched_in_slot0(), 9);
+}
+
+/* Ports taken modulo the bitmap's size and a shorter prefix beside a /32 share bits: the scan decides. */
+static void test_summary_collisions_are_decided_by_the_scan(void **state)
+{
+	struct flt_rule rules[2];
+	struct pkt_spec p = out4(IPPROTO_TCP, 40000, 80);
+
+	(void)state;
+	rules[0] = rule_new(FLT_ACT_BLACKHOLE, FLT_DIR_BOTH, FLT_PROTO_TCP);
+	rule_add_ports(&rules[0], 80 + FLT_SUMMARY_BITS, 80 + FLT_SUMMARY_BITS);
+	rule_add_cidr(&rules[0], "10.0.0.0", 8);
+	rules[1] = rule_new(FLT_ACT_BLACKHOLE, FLT_DIR_BOTH, FLT_PROTO_TCP);
+	rule_add_ports(&rules[1], 80, 80);
+	rule_add_cidr(&rules[1], "198.51.100.8", 32);
+	set_rules(0, rules, 2);
+	/* port 80's bit is set by both; the summary's prefix is /8 */
+	p.dport = 80 + FLT_SUMMARY_BITS;
+	p.daddr = "10.200.1.1";
+	assert_int_equal(run_prog(TC_OUT, &p), TC_ACT_SHOT);
+	p.dport = 80;
+	assert_int_equal(run_prog(TC_OUT, &p), TC_ACT_UNSPEC);
+	p.daddr = "198.51.100.8";
+	assert_int_equal(run_prog(TC_OUT, &p), TC_ACT_SHOT);
+	p.daddr = "198.51.100.9"; /* 198.51.100.9 & /8 is 198.51.100.8 & /8 */
+	assert_int_equal(run_prog(TC_OUT, &p), TC_ACT_UNSPEC);
+	assert_int_equal(counters_of(0, 0).matched_packets, 1);
+	assert_int_equal(counters_of(0, 1).matched_packets, 1);
+}
+
+/* Each write of the rules brings its own summary: a second plan's rules, then none (revert). */
+static void test_summary_follows_the_rules_it_is_written_with(void **state)
+{
+	struct flt_rule r = rule_new(FLT_ACT_BLACKHOLE, FLT_DIR_BOTH, FLT_PROTO_TCP);
+	struct pkt_spec p80 = out4(IPPROTO_TCP, 40000, 80), p81 = out4(IPPROTO_TCP, 40000, 81);
+	struct pkt_spec icmp = out4(IPPROTO_ICMP, 7, 0);
+
+	(void)state;
+	rule_add_ports(&r, 80, 80);
+	set_rule(0, r);
+	assert_int_equal(run_prog(TC_OUT, &p80), TC_ACT_SHOT);
+	assert_int_equal(run_prog(TC_OUT, &p81), TC_ACT_UNSPEC);
+	r.ports[0] = (struct flt_port_range){.first = 81, .last = 81};
+	set_rule(0, r);
+	assert_int_equal(run_prog(TC_OUT, &p80), TC_ACT_UNSPEC);
+	assert_int_equal(run_prog(TC_OUT, &p81), TC_ACT_SHOT);
+	r = rule_new(FLT_ACT_BLACKHOLE, FLT_DIR_BOTH, FLT_PROTO_ICMP);
+	set_rule(0, r);
+	assert_int_equal(run_prog(TC_OUT, &p81), TC_ACT_UNSPEC);
+	assert_int_equal(run_prog(TC_OUT, &icmp), TC_ACT_SHOT);
+	set_rules(0, &r, 0); /* none: what a revert leaves */
+	assert_int_equal(run_prog(TC_OUT, &icmp), TC_ACT_UNSPEC);
+	assert_int_equal(counters_of(0, 0).matched_packets, 3);
+}
+
+/* Writes target slot 0's rules and summary as they are. */
+static void put_target0(const struct flt_target_rules *tr)
+{
+	__u32 slot = 0;
+
+	assert_int_equal(bpf_map_update_elem(bpf_map__fd(skel->maps.flt_rules), &slot, tr, 0), 0);
+}
+
+/* The programs consult the summary: with none built, matching rules are skipped. */
+static void test_summary_is_what_lets_packets_skip_the_scan(void **state)
+{
+	static struct flt_target_rules tr;
+	struct pkt_spec p = out4(IPPROTO_TCP, 40000, 80);
+
+	(void)state;
+	tr.nrules = 1;
+	tr.rules[0] = rule_new(FLT_ACT_BLACKHOLE, FLT_DIR_BOTH, FLT_PROTO_ANY);
+	put_target0(&tr);
+	assert_int_equal(run_prog(TC_OUT, &p), TC_ACT_UNSPEC);
+	assert_int_equal(counters_of(0, 0).matched_packets, 0);
+	rule_summarize(&tr);
+	put_target0(&tr);
+	assert_int_equal(run_prog(TC_OUT, &p), TC_ACT_SHOT);
+}
+
+/* xorshift32: a fixed sequence, so that a failure repeats. */
+static __u32 rnd_next(__u32 *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+#define RND_PICK(s, array) ((array)[rnd_next(s) % (sizeof(array) / sizeof((array)[0]))])
+
+static void random_rule(__u32 *s, struct flt_rule *r)
+{
+	static const __u8 protocols[] = {FLT_PROTO_ANY, FLT_PROTO_TCP, FLT_PROTO_UDP,
+					 FLT_PROTO_ICMP};
+	static const __u16 ports[][2] = {{53, 53},	{80, 80},     {443, 443},
+					 {1000, 1010},	{4176, 4176}, {2000, 9000}};
+	static const __u16 local_ports[][2] = {{8080, 8080}, {40000, 40010}, {50000, 50000}};
+	static const struct {
+		const char *addr;
+		int prefix_len;
+	} cidrs[] = {{"198.51.100.7", 32},  {"198.51.100.0", 24},	 {"10.0.0.0", 8},
+		     {"203.0.113.0", 28},   {"2001:db8:bbbb::7", 128}, {"2001:db8:bbbb::", 48},
+		     {"2001:db8::", 32},    {"0.0.0.0", 0}};
+	int i, n;
+
+	/* loss 0: every match counts, none drops, so the counters show which rules matched */
+	*r = rule_new(FLT_ACT_LOSS, (__u8)(1 + rnd_next(s) % 3), RND_PICK(s, protocols));
+	if (r->protocol != FLT_PROTO_ICMP && rnd_next(s) % 2) {
+		n = 1 + (int)(rnd_next(s) % 2);
+		for (i = 0; i < n; i++) {
+			const __u16 *range = RND_PICK(s, ports);
+
+			rule_add_ports(r, range[0], range[1]);
+		}
+	}
+	if (r->protocol != FLT_PROTO_ICMP && rnd_next(s) % 3 == 0) {
+		const __u16 *range = RND_PICK(s, local_ports);
+
+		rule_add_local_ports(r, range[0], range[1]);
+	}
+	n = rnd_next(s) % 2 ? 0 : 1 + (int)(rnd_next(s) % 2);
+	for (i = 0; i < n; i++) {
+		int k = (int)(rnd_next(s) % (sizeof(cidrs) / sizeof(cidrs[0])));
+
+		rule_add_cidr(r, cidrs[k].addr, cidrs[k].prefix_len);
+	}
+}
+
+static struct pkt_spec random_packet(__u32 *s, bool egress)
+{
+	static const char *const peers4[] = {"198.51.100.7", "198.51.100.200", "10.1.2.3",
+					     "203.0.113.5", "192.0.2.1"};
+	static const char *const peers6[] = {"2001:db8:bbbb::7", "2001:db8:bbbb::8",
+					     "2001:db8:bbbb:1::1", "2001:db8:cccc::1"};
+	static const __u8 protocols[] = {IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP};
+	static const __u16 peer_ports[] = {53, 80, 443, 1005, 4176, 5201, 9999, 8080};
+	static const __u16 local_ports[] = {8080, 40005, 50000, 33333};
+	struct pkt_spec p = {.family = rnd_next(s) % 2 ? AF_INET : AF_INET6};
+	const char *peer, *local;
+	__u16 peer_port = RND_PICK(s, peer_ports), local_port = RND_PICK(s, local_ports);
+
+	p.protocol = RND_PICK(s, protocols);
+	if (p.family == AF_INET6 && p.protocol == IPPROTO_ICMP)
+		p.protocol = IPPROTO_ICMPV6;
+	peer = p.family == AF_INET ? RND_PICK(s, peers4) : RND_PICK(s, peers6);
+	local = p.family == AF_INET ? TARGET4 : TARGET6;
+	p.saddr = egress ? local : peer;
+	p.daddr = egress ? peer : local;
+	p.sport = egress ? local_port : peer_port;
+	p.dport = egress ? peer_port : local_port;
+	if (rnd_next(s) % 8 == 0) {
+		p.frag_offset = 185; /* a non-first fragment: no ports */
+		p.ip6_frag_hdr = p.family == AF_INET6;
+	}
+	return p;
+}
+
+/* How many packets each rule of slot 0 matched since *seen, which is brought up to date. */
+static void matched_since(__u64 *seen, __u64 *delta)
+{
+	__u64 now;
+	__u32 i;
+
+	for (i = 0; i < FLT_MAX_RULES; i++) {
+		now = counters_of(0, i).matched_packets;
+		delta[i] = now - seen[i];
+		seen[i] = now;
+	}
+}
+
+/*
+ * Random rule sets and packets from small pools, so that rules match often, each packet run with
+ * the built summary and with one that rules out nothing (the scan alone, as before there was a
+ * summary): the same rules must match it.
+ */
+static void test_summary_never_skips_a_packet_a_rule_matches(void **state)
+{
+	struct flt_target_rules tr, scan_only;
+	__u64 seen[FLT_MAX_RULES] = {0}, with[FLT_MAX_RULES], without[FLT_MAX_RULES];
+	__u32 seed = 0x5eed1234, set, k, i, matched = 0, unmatched = 0;
+	struct pkt_spec p;
+	bool egress, any;
+
+	(void)state;
+	for (set = 0; set < 150; set++) {
+		memset(&tr, 0, sizeof(tr));
+		tr.nrules = 1 + rnd_next(&seed) % FLT_MAX_RULES;
+		for (i = 0; i < tr.nrules; i++)
+			random_rule(&seed, &tr.rules[i]);
+		rule_summarize(&tr);
+		scan_only = tr;
+		memset(&scan_only.summary, 0xff, sizeof(scan_only.summary));
+		for (k = 0; k < 24; k++) {
+			egress = rnd_next(&seed) % 2;
+			p = random_packet(&seed, egress);
+			put_target0(&tr);
+			assert_int_equal(run_prog(egress ? TC_OUT : TC_IN, &p), TC_ACT_UNSPEC);
+			matched_since(seen, with);
+			put_target0(&scan_only);
+			assert_int_equal(run_prog(egress ? TC_OUT : TC_IN, &p), TC_ACT_UNSPEC);
+			matched_since(seen, without);
+			if (memcmp(with, without, sizeof(with)))
+				fail_msg("rule set %u, packet %u: the summary changed which rules "
+					 "matched",
+					 set, k);
+			for (any = false, i = 0; i < FLT_MAX_RULES; i++)
+				any = any || without[i];
+			matched += any;
+			unmatched += !any;
+		}
+	}
+	/* both kinds are common, so the comparison proves something either way */
+	assert_true(matched > 500);
+	assert_true(unmatched > 500);
+}
+
 static int silent_libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
 {
 	if (level == LIBBPF_DEBUG)
@@ -1998,6 +2322,14 @@ int main(void)
 				       reset_maps),
 		cmocka_unit_test_setup(test_expired_shaping_rule_stamps_nothing, reset_maps),
 		cmocka_unit_test_setup(test_unmatched_traffic_is_not_shaped, reset_maps),
+		cmocka_unit_test_setup(test_summary_lets_through_what_any_one_of_16_rules_matches,
+				       reset_maps),
+		cmocka_unit_test_setup(test_summary_collisions_are_decided_by_the_scan, reset_maps),
+		cmocka_unit_test_setup(test_summary_follows_the_rules_it_is_written_with,
+				       reset_maps),
+		cmocka_unit_test_setup(test_summary_is_what_lets_packets_skip_the_scan, reset_maps),
+		cmocka_unit_test_setup(test_summary_never_skips_a_packet_a_rule_matches,
+				       reset_maps),
 	};
 	int err, failed;
 

@@ -2,8 +2,10 @@
 /* Encoding plan faults into the kernel's rules (userspace/rules.c), checked byte by byte. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -137,6 +139,107 @@ static void test_combined_actions(void **state)
 	assert_true(r.loss_threshold == 1ULL << 32);
 }
 
+static bool bit(const __u64 *bitmap, unsigned int b)
+{
+	return (bitmap[b / 64] >> (b % 64)) & 1;
+}
+
+static unsigned int bits_set(const __u64 *bitmap, size_t words)
+{
+	unsigned int n = 0;
+	size_t i;
+
+	for (i = 0; i < words; i++)
+		n += (unsigned int)__builtin_popcountll(bitmap[i]);
+	return n;
+}
+
+/* Two faults of a plan encoded into one target's rules and summarized, as apply does. */
+static void summarize(const char *fault1, const char *fault2, struct flt_target_rules *tr)
+{
+	memset(tr, 0, sizeof(*tr));
+	tr->rules[0] = encode(fault1);
+	tr->rules[1] = encode(fault2);
+	tr->nrules = 2;
+	rule_summarize(tr);
+}
+
+static void test_summary_of_ports_and_protocols(void **state)
+{
+	static struct flt_target_rules tr;
+	const struct flt_rule_summary *sum = &tr.summary;
+
+	(void)state;
+	summarize("{name: f, target: a, direction: ingress, match: {protocol: udp, ports: [53, "
+		  "8000-8002], localPorts: [9]}, blackhole: {}}",
+		  "{name: g, target: a, match: {protocol: icmp}, blackhole: {}}", &tr);
+	assert_int_equal(sum->directions, FLT_DIR_BOTH);
+	/* the icmp rule has no ports: ports cannot rule a packet out */
+	assert_int_equal(sum->flags, FLT_SUMMARY_ANY_PORT | FLT_SUMMARY_ANY_ADDR);
+	assert_int_equal(bits_set(sum->protocols, 4), 3);
+	assert_true(bit(sum->protocols, IPPROTO_UDP) && bit(sum->protocols, IPPROTO_ICMP) &&
+		    bit(sum->protocols, IPPROTO_ICMPV6));
+	assert_int_equal(bits_set(sum->peer_ports, FLT_SUMMARY_WORDS), 4);
+	assert_true(bit(sum->peer_ports, 53) && bit(sum->peer_ports, 8000 % FLT_SUMMARY_BITS) &&
+		    bit(sum->peer_ports, 8002 % FLT_SUMMARY_BITS));
+	/* local ports of a rule with ports are not needed: its peer ports already decide */
+	assert_int_equal(bits_set(sum->local_ports, FLT_SUMMARY_WORDS), 0);
+
+	summarize("{name: f, target: a, match: {protocol: tcp, localPorts: [65535, 1-2]}, "
+		  "blackhole: {}}",
+		  "{name: g, target: a, match: {ports: [1000-5095]}, blackhole: {}}", &tr);
+	assert_int_equal(sum->directions, FLT_DIR_EGRESS);
+	assert_int_equal(sum->flags, FLT_SUMMARY_ANY_ADDR);
+	assert_int_equal(bits_set(sum->protocols, 4), 256); /* protocol any */
+	assert_int_equal(bits_set(sum->local_ports, FLT_SUMMARY_WORDS), 3);
+	assert_true(bit(sum->local_ports, 65535 % FLT_SUMMARY_BITS) && bit(sum->local_ports, 1));
+	/* 4096 ports: every bit */
+	assert_int_equal(bits_set(sum->peer_ports, FLT_SUMMARY_WORDS), FLT_SUMMARY_BITS);
+}
+
+static void test_summary_of_cidrs(void **state)
+{
+	static struct flt_target_rules tr;
+	const struct flt_rule_summary *sum = &tr.summary;
+	uint32_t mask6[4] = { htonl(0xffffffff), htonl(0x80000000), 0, 0 };
+	uint32_t a = htonl(0x0a000000); /* 10.0.0.0 */
+
+	(void)state;
+	summarize("{name: f, target: a, match: {cidrs: [10.1.2.3/32, '2001:db8:8000::/33']}, "
+		  "blackhole: {}}",
+		  "{name: g, target: a, match: {cidrs: [10.0.0.0/8, '2001:db8::1/128']}, "
+		  "blackhole: {}}",
+		  &tr);
+	assert_int_equal(sum->flags, FLT_SUMMARY_ANY_PORT);
+	/* the shortest prefix of each family */
+	assert_true(sum->addr_mask4 == htonl(0xff000000));
+	assert_memory_equal(sum->addr_mask6, mask6, sizeof(mask6));
+	/* 10.1.2.3 and 10.0.0.0 share a bit at /8; the IPv6 CIDRs differ in bit 33 */
+	assert_true(bit(sum->addrs, flt_summary_addr_bit(FLT_AF_INET, a, 0, 0, 0)));
+	assert_true(bit(sum->addrs, flt_summary_addr_bit(FLT_AF_INET6, htonl(0x20010db8), 0, 0,
+							 0)));
+	assert_true(bit(sum->addrs, flt_summary_addr_bit(FLT_AF_INET6, htonl(0x20010db8),
+							 htonl(0x80000000), 0, 0)));
+	assert_int_equal(bits_set(sum->addrs, FLT_SUMMARY_WORDS), 3);
+
+	/* a rule without CIDRs sets the flag; rules past nrules count for nothing */
+	summarize("{name: f, target: a, match: {cidrs: [10.1.2.3/32]}, blackhole: {}}",
+		  "{name: g, target: a, direction: ingress, blackhole: {}}", &tr);
+	assert_int_equal(sum->flags, FLT_SUMMARY_ANY_PORT | FLT_SUMMARY_ANY_ADDR);
+	tr.nrules = 1;
+	rule_summarize(&tr);
+	assert_int_equal(sum->flags, FLT_SUMMARY_ANY_PORT);
+	assert_int_equal(sum->directions, FLT_DIR_EGRESS);
+	assert_true(sum->addr_mask4 == UINT32_MAX);
+	assert_true(bit(sum->addrs, flt_summary_addr_bit(FLT_AF_INET, htonl(0x0a010203), 0, 0, 0)));
+	assert_int_equal(bits_set(sum->addrs, FLT_SUMMARY_WORDS), 1);
+	/* no rules: nothing can match */
+	tr.nrules = 0;
+	rule_summarize(&tr);
+	assert_int_equal(sum->directions | sum->flags, 0);
+	assert_int_equal(bits_set(sum->protocols, 4), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -147,6 +250,8 @@ int main(void)
 		cmocka_unit_test(test_ports_protocol_direction),
 		cmocka_unit_test(test_reject_errno),
 		cmocka_unit_test(test_combined_actions),
+		cmocka_unit_test(test_summary_of_ports_and_protocols),
+		cmocka_unit_test(test_summary_of_cidrs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -200,6 +200,7 @@ static int fill_maps(struct apply *ap, uint64_t deadline_ns)
 				    s->kinds[i] == SHAPING_NETEM ? shaping_netem_classid(netem_index++)
 								 : 0,
 				    &tr->rules[i]);
+		rule_summarize(tr);
 		err = bpf_map_update_elem(rules_fd, &k, tr, BPF_ANY);
 		for (i = 0; i < s->nifaces && !err; i++) {
 			struct flt_iface_key key = { .ifindex = (uint32_t)s->ifaces[i].ifindex,

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <math.h>
+#include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -73,4 +74,92 @@ void rule_encode(const struct plan_fault *fault, uint64_t deadline_ns, uint32_t 
 	rule->ncidrs = (uint8_t)i;
 	rule->nports = ranges_encode(fault->ports, fault->nports, rule->ports);
 	rule->nlocal_ports = ranges_encode(fault->local_ports, fault->nlocal_ports, rule->local_ports);
+}
+
+static void bit_set(__u64 *bitmap, uint32_t bit)
+{
+	bit %= FLT_SUMMARY_BITS;
+	bitmap[bit / 64] |= 1ULL << (bit % 64);
+}
+
+/* Ranges as flt_port_in() reads them: the first nranges, at most FLT_MAX_PORTS. */
+static void ports_summarize(const struct flt_port_range *ranges, uint8_t nranges, __u64 *bitmap)
+{
+	uint32_t i, port;
+
+	for (i = 0; i < nranges && i < FLT_MAX_PORTS; i++) {
+		if (ranges[i].last >= ranges[i].first &&
+		    ranges[i].last - ranges[i].first + 1U >= FLT_SUMMARY_BITS) {
+			memset(bitmap, 0xff, FLT_SUMMARY_WORDS * sizeof(*bitmap));
+			return;
+		}
+		for (port = ranges[i].first; port <= ranges[i].last; port++)
+			bit_set(bitmap, port);
+	}
+}
+
+static void protocol_summarize(uint8_t protocol, __u64 *protocols)
+{
+	switch (protocol) {
+	case FLT_PROTO_ANY:
+		memset(protocols, 0xff, 256 / 8);
+		break;
+	case FLT_PROTO_ICMP: /* as flt_proto_matches() */
+		protocols[IPPROTO_ICMP / 64] |= 1ULL << (IPPROTO_ICMP % 64);
+		protocols[IPPROTO_ICMPV6 / 64] |= 1ULL << (IPPROTO_ICMPV6 % 64);
+		break;
+	default:
+		protocols[protocol / 64] |= 1ULL << (protocol % 64);
+	}
+}
+
+void rule_summarize(struct flt_target_rules *tr)
+{
+	struct flt_rule_summary *sum = &tr->summary;
+	uint32_t nrules = tr->nrules < FLT_MAX_RULES ? tr->nrules : FLT_MAX_RULES, r, i, w;
+	const struct flt_cidr *c;
+	const struct flt_rule *rule;
+
+	memset(sum, 0, sizeof(*sum));
+	/* The masks are the AND of every CIDR's of the family: the shortest prefix. */
+	sum->addr_mask4 = UINT32_MAX;
+	memset(sum->addr_mask6, 0xff, sizeof(sum->addr_mask6));
+	for (r = 0; r < nrules; r++) {
+		rule = &tr->rules[r];
+		sum->directions |= rule->direction;
+		protocol_summarize(rule->protocol, sum->protocols);
+		if (rule->nports)
+			ports_summarize(rule->ports, rule->nports, sum->peer_ports);
+		else if (rule->nlocal_ports)
+			ports_summarize(rule->local_ports, rule->nlocal_ports, sum->local_ports);
+		else
+			sum->flags |= FLT_SUMMARY_ANY_PORT;
+		if (!rule->ncidrs)
+			sum->flags |= FLT_SUMMARY_ANY_ADDR;
+		for (i = 0; i < rule->ncidrs && i < FLT_MAX_CIDRS; i++) {
+			c = &rule->cidrs[i];
+			if (c->family == FLT_AF_INET)
+				sum->addr_mask4 &= c->mask[0];
+			for (w = 0; c->family == FLT_AF_INET6 && w < 4; w++)
+				sum->addr_mask6[w] &= c->mask[w];
+		}
+	}
+	/* A CIDR of another family matches no packet (flt_cidr_has()): it sets no bit. */
+	for (r = 0; r < nrules; r++) {
+		rule = &tr->rules[r];
+		for (i = 0; i < rule->ncidrs && i < FLT_MAX_CIDRS; i++) {
+			c = &rule->cidrs[i];
+			if (c->family == FLT_AF_INET)
+				bit_set(sum->addrs, flt_summary_addr_bit(FLT_AF_INET,
+									 c->addr[0] & sum->addr_mask4,
+									 0, 0, 0));
+			else if (c->family == FLT_AF_INET6)
+				bit_set(sum->addrs,
+					flt_summary_addr_bit(FLT_AF_INET6,
+							     c->addr[0] & sum->addr_mask6[0],
+							     c->addr[1] & sum->addr_mask6[1],
+							     c->addr[2] & sum->addr_mask6[2],
+							     c->addr[3] & sum->addr_mask6[3]));
+		}
+	}
 }

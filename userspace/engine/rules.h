@@ -22,4 +22,11 @@ uint64_t rule_loss_threshold(double percent);
 void rule_encode(const struct plan_fault *fault, uint64_t deadline_ns, uint32_t netem_classid,
 		 struct flt_rule *rule);
 
+/*
+ * Fill tr->summary from tr->rules[0 .. nrules - 1]: what the programs check before scanning the
+ * rules (struct flt_rule_summary in bpf/fault.h). Call it after every change to the rules and
+ * before writing tr to flt_rules: a stale summary would let packets skip rules that match them.
+ */
+void rule_summarize(struct flt_target_rules *tr);
+
 #endif /* FAULTLINE_RULES_H */
