@@ -44,7 +44,7 @@ msg = @printf '  %-8s %s\n' $(1) $(2);
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test unit demo bench clean vm-test bench-vm san fuzz fuzz-build fuzzers
+.PHONY: all deps test unit demo bench clean vm-test bench-vm san fuzz fuzz-build fuzzers soak
 .SECONDARY:
 
 all: $(BUILD)/faultline $(TOOLS)
@@ -134,6 +134,12 @@ fuzz-build:
 # Every fuzz target for FUZZ_SECONDS (default 60) each; any crash, leak or sanitizer report fails.
 fuzz: fuzz-build
 	$(Q)scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# As root on the host's kernel: SOAK_CYCLES apply/revert cycles under iperf3, the agent for
+# SOAK_AGENT_SECONDS scraped every second, SOAK_KILL_TRIALS kill trials each; then no leak
+# (scripts/soak.sh; figures in docs/benchmarks.md). Defaults: 1000, 600, 100 (about 30 minutes).
+soak: tests-build
+	$(Q)scripts/soak.sh
 
 # Unit and BPF_PROG_TEST_RUN tests only (no namespaces, no attachments).
 unit: tests-build

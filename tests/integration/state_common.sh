@@ -14,6 +14,8 @@
 #   syscall_sequence LOG      "INDEX NAME OCCURRENCE" per syscall of the first process of LOG
 #   strace_kill_faultline NAME OCC ARGS...   faultline ARGS in the node, SIGKILLed on entering its
 #                             OCC-th NAME syscall; sets FLT_RC, FLT_OUT, FLT_ERR
+#   blackhole_reject_plan FILE NAME DURATION [COMMENT]   a plan (its path printed) for pod a: a
+#                             blackhole on the peer's TCP port 8080 and a reject on 8081
 # shellcheck disable=SC2154 # lib.sh sets TEST_TMP, FAULTLINE, ...
 
 SOFT_FAILS=0
@@ -124,4 +126,22 @@ now_ms() {
 sleep_until_ms() {
 	local left=$(($1 - $(now_ms)))
 	[ $left -le 0 ] || sleep "$(awk -v ms=$left 'BEGIN { print ms / 1000 }')"
+}
+
+# blackhole_reject_plan FILE NAME DURATION [COMMENT]: plan NAME in $TEST_TMP/FILE (its path
+# printed) for pod a, lasting DURATION, with COMMENT as its first line (a new content to the agent).
+blackhole_reject_plan() {
+	write_plan "$1" <<EOF
+${4:+# $4}
+apiVersion: faultline/v1
+kind: FaultPlan
+metadata: {name: $2}
+spec:
+  duration: $3
+  targets:
+    app: {pods: [$a_uid]}
+  faults:
+    - {name: tcp-down, target: app, match: {cidrs: [$SVC_IP4/32], protocol: tcp, ports: [8080]}, blackhole: {}}
+    - {name: refused, target: app, match: {cidrs: [$SVC_IP4/32], protocol: tcp, ports: [8081]}, reject: {errno: ECONNREFUSED}}
+EOF
 }

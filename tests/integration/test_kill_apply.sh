@@ -4,11 +4,12 @@
 # one of its syscalls, at ~26 points spread over the whole apply (the first syscall, every Nth,
 # and the last ones before exit), one point per run. After each kill:
 #  - `faultline revert NAME` exits 0, or 1 with "no such active plan", and then nothing is under
-#    $FAULTLINE_PIN_DIR (no pin, no folder) and no faultline program is attached to the pod's
-#    veth or cgroup, nor any flt_* program, map or link alive;
+#    $FAULTLINE_PIN_DIR (no pin, no folder), and the pod's veth (tc, bpftool), its cgroup's
+#    programs, the IFBs and the flt_* programs, maps and links are as before the plan;
 #  - at every 4th point instead: once the plan's 3 s deadline has passed, `faultline status`
-#    exits 0 and leaves $FAULTLINE_PIN_DIR as it was before the plan, and nothing attached;
-#  - a fresh apply of the same plan name succeeds, and its revert leaves nothing.
+#    exits 0 and its sweep leaves all that as it was before the plan;
+#  - a fresh apply of the same plan name succeeds, and its revert leaves nothing
+# (kill_common.sh; test_kill_trials.sh kills apply, revert and the agent at random times).
 # The kill point is named in every assertion. FAULTLINE_KILL_POINTS (default 26) sets how many
 # points: the VMs (vm/init), where each point costs seconds under TCG, take fewer.
 # timeout: 240
@@ -16,24 +17,14 @@
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/integration/state_common.sh
 . "$(dirname "$0")/state_common.sh"
+# shellcheck source=tests/integration/kill_common.sh
+. "$(dirname "$0")/kill_common.sh"
 need_strace
 
 pod_create a
-pins_before=$(pin_listing)
+state_before=$(kill_state "$a_veth" "$a_cg")
 
-plan=$(write_plan killed.yaml <<EOF
-apiVersion: faultline/v1
-kind: FaultPlan
-metadata: {name: killed}
-spec:
-  duration: 3s
-  targets:
-    app: {pods: [$a_uid]}
-  faults:
-    - {name: tcp-down, target: app, match: {cidrs: [$SVC_IP4/32], protocol: tcp, ports: [8080]}, blackhole: {}}
-    - {name: refused, target: app, match: {cidrs: [$SVC_IP4/32], protocol: tcp, ports: [8081]}, reject: {errno: ECONNREFUSED}}
-EOF
-)
+plan=$(blackhole_reject_plan killed.yaml killed 3s)
 
 # The syscalls of a whole apply, in order.
 in_node timeout 60 strace -f -o "$TEST_TMP/apply.strace" "$FAULTLINE" apply "$plan" \
@@ -42,8 +33,7 @@ syscall_sequence "$TEST_TMP/apply.strace" >"$TEST_TMP/apply.seq"
 total=$(wc -l <"$TEST_TMP/apply.seq")
 assert_range "$total" 50 60000 "syscalls of a whole apply"
 revert_plan killed
-assert_pin_dir_unchanged "$pins_before" "after the traced apply and its revert"
-assert_no_flt_objects "after the traced apply and its revert"
+assert_kill_state "$state_before" "$a_veth" "$a_cg" "after the traced apply and its revert"
 
 # Syscall 1 is the execve that strace starts faultline with: it cannot be stopped at, so the first
 # point is syscall 2, faultline's first own instruction that enters the kernel.
@@ -56,13 +46,6 @@ for ((k = 2; k < total - 2; k += step)); do
 done
 points+=($((total - 2)) $((total - 1)))
 log "$total syscalls; ${#points[@]} kill points: ${points[*]}"
-
-# nothing_attached WHAT: no faultline program on the pod's veth or cgroup, no flt_* object.
-nothing_attached() {
-	soft assert_no_tc_faultline "$a_veth" "$1"
-	soft assert_no_cgroup_progs "$a_cg" "$1"
-	soft assert_no_flt_objects "$1"
-}
 
 killed=0
 for i in "${!points[@]}"; do
@@ -84,26 +67,11 @@ for i in "${!points[@]}"; do
 
 	if [ $((i % 4)) -eq 3 ]; then
 		sleep_until_ms $((killed_ms + 3100))
-		run_faultline status
-		soft assert_eq "$FLT_RC" 0 "$at: status after the deadline: exit status"
-		soft assert_pin_dir_unchanged "$pins_before" "$at: status after the deadline swept it"
-		nothing_attached "$at: after the deadline and status"
+		kill_after_sweep "$at" "$state_before" "$a_veth" "$a_cg"
 	else
-		run_faultline revert killed
-		if [ "$FLT_RC" -eq 1 ]; then
-			soft assert_contains "$FLT_ERR" "no such active plan" "$at: revert exit 1: stderr"
-		else
-			soft assert_eq "$FLT_RC" 0 "$at: revert: exit status"
-		fi
-		soft assert_pin_dir_clean "$at: after revert"
-		nothing_attached "$at: after revert"
+		kill_after_revert "$at" killed "$state_before" "$a_veth" "$a_cg"
 	fi
-
-	run_faultline apply "$plan"
-	soft assert_eq "$FLT_RC" 0 "$at: a fresh apply of the same plan: exit status"
-	run_faultline revert killed
-	soft assert_eq "$FLT_RC" 0 "$at: revert of the fresh apply: exit status"
-	soft assert_pin_dir_clean "$at: after the fresh apply and its revert"
+	kill_fresh_apply "$at" "$plan" killed "$state_before" "$a_veth" "$a_cg"
 
 	if [ "$SOFT_FAILS" -ne "$fails_before" ]; then
 		# What this point left must not be blamed on the next one.

@@ -18,19 +18,7 @@ need_strace
 pod_create a
 svc_serve tcp 8080 8081
 
-plan=$(write_plan partly.yaml <<EOF
-apiVersion: faultline/v1
-kind: FaultPlan
-metadata: {name: partly}
-spec:
-  duration: 5m
-  targets:
-    app: {pods: [$a_uid]}
-  faults:
-    - {name: tcp-down, target: app, match: {cidrs: [$SVC_IP4/32], protocol: tcp, ports: [8080]}, blackhole: {}}
-    - {name: refused, target: app, match: {cidrs: [$SVC_IP4/32], protocol: tcp, ports: [8081]}, reject: {errno: ECONNREFUSED}}
-EOF
-)
+plan=$(blackhole_reject_plan partly.yaml partly 5m)
 planned=$(faultline -j apply --dry-run "$plan" | jq '[.attachments[].hooks[]] | length')
 assert_eq "$planned" 6 "attachments the plan needs (apply --dry-run -j)"
 
