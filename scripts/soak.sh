@@ -36,7 +36,9 @@ done
 # The floors compared are the least of 30 s, taken once the agent has applied a few plans.
 [ "$agent_seconds" -eq 0 ] || { [ "$warmup_seconds" -ge 30 ] && [ "$agent_seconds" -ge $((warmup_seconds + 30)) ]; } ||
 	{ echo "scripts/soak.sh: SOAK_WARMUP_SECONDS must be 30 or more, and SOAK_AGENT_SECONDS 30 more than it" >&2; exit 2; }
-for t in iperf3 curl; do
+needs=(iperf3)
+[ "$agent_seconds" -eq 0 ] || needs+=(curl) # the scrapes
+for t in "${needs[@]}"; do
 	command -v "$t" >/dev/null || { echo "scripts/soak.sh: $t is not installed" >&2; exit 1; }
 done
 
@@ -143,8 +145,19 @@ iperf_alive() {
 		soft assert_range "$n" 1 100 "$1: iperf3 connections from ${iperf_clients[$i]}"
 	done
 }
+# iperf_connected: wait up to 20 s (a loaded VM under TCG can take seconds to start a client)
+# until every client's server port has an established connection.
+iperf_connected() {
+	local i deadline=$((SECONDS + 20))
+	for i in "${!iperf_clients[@]}"; do
+		while [ "$(in_svc ss -Htn state established "sport = :$((IPERF_PORT + i))" | wc -l)" -eq 0 ] &&
+			[ "$SECONDS" -lt "$deadline" ]; do
+			sleep 0.2
+		done
+	done
+}
 iperf_start
-sleep 1
+iperf_connected
 iperf_alive "iperf3 started"
 
 # --- the plans ---------------------------------------------------------------------------------
