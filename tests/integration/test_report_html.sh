@@ -82,7 +82,8 @@ soft assert_eq "$(grep -c '</script><script>window.bad' "$WORK/evil.html")" 0 \
 	"evil.json: no </script> of the data in the page"
 
 check_report_html "$WORK/report-abort.html" report-abort "$abort_target" "$abort_observed" aborted \
-	"abort condition fired" "tcp.connect.failed"
+	"abort condition fired" "tcp.connect.failed" "shop/checkout-7d9f4c $abort_target" \
+	"named by shop/checkout-*"
 check_report_html "$WORK/done.html" report-completed "$done_target" "$done_iface" completed \
 	"not traced"
 check_report_html "$WORK/evil.html" report-evil "x</script><script>window.bad = 1</script>"

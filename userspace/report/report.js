@@ -466,11 +466,21 @@
 
 	// --- pods ----------------------------------------------------------------------------
 
+	// A pod that kubelet's log folders name: NAMESPACE/NAME, its UID beside; else the id alone.
+	function podTitle(pod) {
+		const id = el('code', { class: 'pod-id' }, str(pod.id) || '?');
+		if (!str(pod.namespace) || !str(pod.pod))
+			return [id];
+		return [el('span', { class: 'pod-name' }, str(pod.namespace) + '/' + str(pod.pod)), ' ', id];
+	}
+
 	function podSection(run, pod, index) {
 		const role = str(pod.role) || 'pod';
 		const meta = [str(pod.kind) || 'pod'];
 		if (pod.target)
 			meta.push('target ' + pod.target);
+		if (pod.pattern)
+			meta.push('named by ' + pod.pattern);
 		meta.push(pod.traced === false ? 'not traced: fault counters only' : 'traced');
 		const charts = el('div', { class: 'charts' },
 			...chartSpecs(pod).map((spec) => chartBox(run, pod, spec)));
@@ -478,7 +488,7 @@
 				       'data-role': role },
 			el('div', { class: 'pod-head' },
 				el('span', { class: 'role role-' + role }, role),
-				el('h2', null, el('code', { class: 'pod-id' }, str(pod.id) || '?'))),
+				el('h2', null, ...podTitle(pod))),
 			el('p', { class: 'pod-meta' }, meta.join(' \u00b7 ')),
 			charts,
 			arr(obj(pod.series).t_ms).length ? null :
