@@ -6,8 +6,9 @@
 # replaces the old content by the new, an invalid file is reported once and the agent lives on,
 # a file removed is reverted; each "within 2 s" is timed from the change to the effect. Then a
 # content run to its end is not applied again, kill -9 and a restart adopt the active plan, SIGTERM
-# reverts (and --on-exit keep does not), freeze reverts and refuses, the policy refuses a pod of a
-# protected namespace.
+# reverts (and --on-exit keep does not), freeze reverts and refuses (an agent started while frozen
+# too), the policy refuses a pod of a protected namespace, a plan for pods elsewhere is "not for
+# this node" and no error.
 # host only: the agent's logic is the same on every kernel; the kernel paths are the apply tests'
 # timeout: 90
 # shellcheck source=tests/integration/lib.sh disable=SC2154 # pod_create sets a_uid, a_veth, ...
@@ -210,6 +211,19 @@ within 2000 "(i) p.yaml: logged refused" has_event refused "$PLANS/p.yaml"
 assert_contains "$(events refused "$PLANS/p.yaml" | jq -r .reason)" protect.namespaces \
 	"(i) the reason names the policy's rule"
 
+# (j) a plan whose pods are elsewhere (no log folder of theirs on this node): not for this node,
+# not an error
+errors_before=$(http /metrics | grep '^faultline_plan_errors_total{')
+src_plan n.yaml away 5m "      blackhole: {}" shop/elsewhere-1
+cm_update a.yaml bad.yaml p.yaml n.yaml
+within 2000 "(j) n.yaml: logged not-for-node" has_event not-for-node "$PLANS/n.yaml"
+assert_contains "$(events not-for-node "$PLANS/n.yaml" | jq -r .reason)" shop/elsewhere-1 \
+	"(j) the reason names the pod"
+assert_eq "$(file_state n.yaml)" not-for-node "(j) GET /status: n.yaml not-for-node"
+assert_eq "$(http /metrics | grep '^faultline_plan_errors_total{')" "$errors_before" \
+	"(j) GET /metrics: no error counted"
+assert_eq "$(active_plans)" rj-a "(j) nothing else applied"
+
 # (d) the file removed: reverted within 2 s
 cm_update bad.yaml p.yaml
 within 2000 "(d) a.yaml removed: rj-a reverted" has_plans ""
@@ -282,6 +296,16 @@ within 2000 "(h) h2.yaml while frozen: logged refused" has_event refused "$PLANS
 assert_contains "$(events refused "$PLANS/h2.yaml" | jq -r .reason)" frozen \
 	"(h) the reason names the freeze"
 assert_eq "$(active_plans)" "" "(h) nothing applied while frozen"
+# the freeze outlives the agent: one started later refuses h2.yaml again
+kill -TERM "$AGENT_PID"
+wait "$AGENT_PID"
+assert_eq "$?" 0 "(h) SIGTERM while frozen: exit status"
+agent_start
+within 2000 "(h) after a restart, still frozen: h2.yaml refused (log)" has_event refused "$PLANS/h2.yaml"
+assert_contains "$(events refused "$PLANS/h2.yaml" | jq -r .reason)" frozen \
+	"(h) after the restart: the reason names the freeze"
+assert_eq "$(http /status | jq -r .frozen)" true "(h) after the restart: GET /status frozen"
+assert_eq "$(active_plans)" "" "(h) after the restart: nothing applied"
 run_faultline unfreeze
 assert_eq "$FLT_RC" 0 "(h) faultline unfreeze: exit status"
 
