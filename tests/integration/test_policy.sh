@@ -4,7 +4,8 @@
 # a protected pod, or going over a limit is refused whole (exit 2, the rule named) and changes
 # nothing; a blackhole of 0.0.0.0/0 leaves the traffic to a protected CIDR alone (and does not
 # count it) while dropping the rest; an invalid or missing policy file is exit 2; without
-# --policy (and no /etc/faultline/policy.yaml) plans apply as before.
+# --policy, /etc/faultline/policy.yaml is honoured by apply and run when it exists (an overlay on
+# /etc in a mount namespace of the test's) and plans apply as before when it does not.
 # host only: the policy's checks run before the kernel; test_protect covers the programs on
 # every kernel
 # timeout: 90
@@ -132,6 +133,42 @@ run_faultline apply --policy "$TEST_TMP/no-such-policy.yaml" "$plan"
 assert_eq "$FLT_RC" 2 "a missing --policy file: exit status"
 assert_contains "$FLT_ERR" "cannot open the policy" "a missing --policy file: the cause"
 assert_eq "$(faultline -j status | jq '.plans | length')" 0 "bad policies: no plan is active"
+
+# --- the default policy: /etc/faultline/policy.yaml without --policy --------------------------
+# The CLI runs in a mount namespace of its own whose /etc is an overlay with the test's folder as
+# the upper layer: it finds a policy there, and the machine's /etc is untouched.
+mkdir -p "$TEST_TMP/etc/up/faultline" "$TEST_TMP/etc/work" || fail "mkdir $TEST_TMP/etc"
+# etc_faultline ARGS...: faultline ARGS, in the node, with the test's /etc/faultline; sets FLT_*.
+etc_faultline() {
+	FLT_OUT=$(unshare --mount --propagation private -- sh -c '
+		dir=$1 ns=$2 bin=$3
+		shift 3
+		mount -t overlay overlay -o "lowerdir=/etc,upperdir=$dir/up,workdir=$dir/work" /etc ||
+			{ echo "cannot mount an overlay on /etc" >&2; exit 99; }
+		exec nsenter --net="/run/netns/$ns" -- timeout 60 "$bin" "$@"' sh "$TEST_TMP/etc" \
+		"$NODE_NS" "$FAULTLINE" "$@" 2>"$TEST_TMP/faultline.stderr")
+	FLT_RC=$?
+	FLT_ERR=$(cat "$TEST_TMP/faultline.stderr")
+	echo "\$ (with the test's /etc/faultline) faultline $* -> exit $FLT_RC"
+	show_lines "  out: " "$FLT_OUT"
+	show_lines "  err: " "$FLT_ERR"
+	[ "$FLT_RC" -ne 99 ] || fail "the default policy: cannot mount an overlay on /etc"
+}
+etc_before=$(ls -A /etc/faultline 2>/dev/null)
+printf 'protect:\n  pods: [%s]\n' "$a_uid" >"$TEST_TMP/etc/up/faultline/policy.yaml"
+dplan=$(plan_for dflt "$a_uid" 5m "blackhole: {}")
+etc_faultline apply "$dplan"
+assert_eq "$FLT_RC" 2 "the default policy protects pod a: apply exit status"
+assert_contains "$FLT_ERR" protect.pods "the default policy: the error names the rule"
+etc_faultline run "$dplan"
+assert_eq "$FLT_RC" 2 "the default policy: run exit status"
+assert_contains "$FLT_ERR" protect.pods "the default policy: run names the rule"
+printf 'limits:\n  maxDelay: soon\n' >"$TEST_TMP/etc/up/faultline/policy.yaml"
+etc_faultline apply "$dplan"
+assert_eq "$FLT_RC" 2 "an invalid default policy: apply exit status"
+assert_contains "$FLT_ERR" "/etc/faultline/policy.yaml:2:" "an invalid default policy: file:line"
+assert_eq "$(faultline -j status | jq '.plans | length')" 0 "the default policy: no plan is active"
+assert_eq "$(ls -A /etc/faultline 2>/dev/null)" "$etc_before" "the machine's /etc/faultline unchanged"
 
 if [ -e /etc/faultline/policy.yaml ]; then
 	log "skipped: /etc/faultline/policy.yaml exists on this machine: no run without a policy"
